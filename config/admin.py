@@ -1,0 +1,15 @@
+from django.contrib.admin import AdminSite
+from django_otp.admin import OTPAdminAuthenticationForm
+
+
+class MusterAdminSite(AdminSite):
+    """The operators' back office: every login needs a password and a second factor."""
+
+    site_header = "Muster"
+    site_title = "Muster"
+    index_title = "Back office"
+    login_form = OTPAdminAuthenticationForm
+    login_template = "otp/admin111/login.html"
+
+    def has_permission(self, request):
+        return super().has_permission(request) and request.user.is_verified()
