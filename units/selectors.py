@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from units.models import Person, Tier, Unit
-from units.schedule import Reason
+from django.db.models import Q
+
+from units.models import ContactMethod, Person, Tier, Unit
+from units.schedule import Reason, ResolvedTier, Segment, load_schedules
 
 
 @dataclass(frozen=True)
@@ -31,13 +34,88 @@ class Gap:
     people: tuple[Person, ...]  # for "unverified": those on the list with no verified contact method
 
 
-def person_shifts(person: Person, start: datetime, end: datetime) -> list[Shift]:
-    raise NotImplementedError
+def shifts_from_segments(unit: Unit, segments: list[Segment]) -> list[Shift]:
+    """Join consecutive segments in which a person stays on the same tier into one shift."""
+    open_shifts: dict[tuple[int, int], Shift] = {}
+    done: list[Shift] = []
+    for segment in segments:
+        present = set()
+        for resolved in segment.tiers:
+            for entry in resolved.entries:
+                key = (resolved.tier.id, entry.person.id)
+                present.add(key)
+                current = open_shifts.get(key)
+                if current and current.end == segment.start:
+                    reasons = current.reasons + tuple(r for r in entry.reasons if r not in current.reasons)
+                    open_shifts[key] = Shift(entry.person, unit, resolved.tier, current.start, segment.end, reasons)
+                else:
+                    if current:
+                        done.append(current)
+                    open_shifts[key] = Shift(entry.person, unit, resolved.tier, segment.start, segment.end,
+                                             entry.reasons)
+        for key in [key for key in open_shifts if key not in present]:
+            done.append(open_shifts.pop(key))
+    done.extend(open_shifts.values())
+    return sorted(done, key=lambda s: (s.start, s.tier.position, s.person.full_name))
 
 
 def unit_shifts(unit: Unit, start: datetime, end: datetime) -> list[Shift]:
-    raise NotImplementedError
+    schedule = load_schedules([unit], start, end)[unit.id]
+    return shifts_from_segments(unit, schedule.segments(start, end))
 
 
-def coverage_gaps(start: datetime, end: datetime, units=None) -> list[Gap]:
-    raise NotImplementedError
+def person_shifts(person: Person, start: datetime, end: datetime) -> list[Shift]:
+    units = Unit.objects.filter(
+        Q(memberships__person=person)
+        | Q(tiers__rotations__participants__person=person)
+        | Q(tiers__overrides__person=person)
+        | Q(tiers__fixed_rules__person=person)
+    ).distinct()
+    shifts = []
+    for schedule in load_schedules(units, start, end).values():
+        segments = schedule.segments(start, end)
+        shifts += [s for s in shifts_from_segments(schedule.unit, segments) if s.person.id == person.id]
+    return sorted(shifts, key=lambda s: (s.start, s.unit.name, s.tier.position))
+
+
+def coverage_gaps(start: datetime, end: datetime, units: Iterable[Unit] | None = None) -> list[Gap]:
+    """Windows where a tier's list is empty, or someone on it has no verified way to be reached."""
+    if units is None:
+        units = Unit.objects.filter(active=True)
+    schedules = load_schedules(units, start, end)
+    segments = {unit_id: schedule.segments(start, end) for unit_id, schedule in schedules.items()}
+    listed = {e.person.id for segs in segments.values() for s in segs for t in s.tiers for e in t.entries}
+    reachable = set(
+        ContactMethod.objects.filter(person_id__in=listed, verified_at__isnull=False)
+        .values_list("person_id", flat=True)
+    )
+    gaps = [
+        gap
+        for unit_id, unit_segments in segments.items()
+        for segment in unit_segments
+        for resolved in segment.tiers
+        if (gap := tier_gap(schedules[unit_id].unit, resolved, segment, reachable))
+    ]
+    return merge_adjacent(sorted(gaps, key=lambda g: (g.unit.name, g.tier.position, g.start)))
+
+
+def merge_adjacent(gaps: list[Gap]) -> list[Gap]:
+    merged: list[Gap] = []
+    for gap in gaps:
+        previous = merged[-1] if merged else None
+        if previous and (previous.tier, previous.end, previous.problem, previous.people) == (
+            gap.tier, gap.start, gap.problem, gap.people
+        ):
+            merged[-1] = replace(previous, end=gap.end)
+        else:
+            merged.append(gap)
+    return merged
+
+
+def tier_gap(unit: Unit, resolved: ResolvedTier, segment: Segment, reachable: set[int]) -> Gap | None:
+    if not resolved.entries:
+        return Gap(unit, resolved.tier, segment.start, segment.end, "empty", ())
+    unreachable = tuple(p for p in resolved.people if p.id not in reachable)
+    if unreachable:
+        return Gap(unit, resolved.tier, segment.start, segment.end, "unverified", unreachable)
+    return None
