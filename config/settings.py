@@ -5,6 +5,7 @@ DATABASE_URL and REDIS_URL switch it to PostgreSQL and Redis.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -38,11 +39,17 @@ VAR_DIR = Path(os.environ.get("MUSTER_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = envbool("DEBUG", "false")
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-dev-key-only-for-debug"
+
+
+def persisted_secret_key(path: Path) -> str:
+    """A random key kept in var/ so a machine with nothing configured still signs with a real secret."""
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or persisted_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -25,3 +25,8 @@ def member_b(unit_b):
     person = make_person("Bob Member")
     add_member(unit_b, person)
     return person
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
