@@ -16,8 +16,9 @@ WINDOW_START = datetime(2026, 1, 1, tzinfo=UTC)
 rotations = st.builds(
     lambda zone, unit, length, start, handoff, n, days: (
         ZoneInfo(zone),
-        Rotation(id=1, name="R", shift_unit=unit, shift_length=length, start_date=start,
-                 handoff_time=handoff, weekdays=days),
+        Rotation(
+            id=1, name="R", shift_unit=unit, shift_length=length, start_date=start, handoff_time=handoff, weekdays=days
+        ),
         PEOPLE[:n],
     ),
     zone=st.sampled_from(ZONES),
@@ -30,6 +31,7 @@ rotations = st.builds(
 )
 instants = st.integers(0, 3 * 365 * 24 * 3600).map(lambda s: WINDOW_START + timedelta(seconds=s))
 
+
 def oracle(plan: RotationPlan, at: datetime):
     """Walk handoffs one by one from the first: an independent answer to "whose shift is it"."""
     if at < plan.starts:
@@ -39,6 +41,7 @@ def oracle(plan: RotationPlan, at: datetime):
         k += 1
     return plan.participants[k % len(plan.participants)]
 
+
 @settings(max_examples=150, deadline=None)
 @given(rotations, instants)
 def test_every_instant_of_a_rotation_has_exactly_the_participant_whose_shift_it_is(rotation, at):
@@ -47,6 +50,7 @@ def test_every_instant_of_a_rotation_has_exactly_the_participant_whose_shift_it_
     # Keep the oracle's walk short: look within a few hundred shifts of the start.
     at = plan.starts + (at - WINDOW_START) % (plan.step * 300) - timedelta(hours=2)
     assert plan.on_call(at) == oracle(plan, at)
+
 
 @settings(max_examples=150, deadline=None)
 @given(rotations, st.integers(0, 400))
@@ -62,43 +66,67 @@ def test_handoffs_never_go_backwards_and_keep_their_wall_clock_time(rotation, k)
     skipped = wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall
     assert skipped or local.replace(tzinfo=None) == wall
 
+
 def in_memory_schedule(zone, rotation, people, overrides, spans, fixed_people):
     unit = Unit(id=1, name="U", code="u", timezone=zone)
     tier = Tier(id=1, unit=unit, position=1, name="Primary")
     rotation.tier = tier
     objects = []
     for i, (person, replaces, start, hours) in enumerate(overrides, start=1):
-        objects.append(Override(id=i, tier=tier, person=person, replaces=replaces, starts_at=start,
-                                ends_at=start + timedelta(hours=hours)))
+        objects.append(
+            Override(
+                id=i,
+                tier=tier,
+                person=person,
+                replaces=replaces,
+                starts_at=start,
+                ends_at=start + timedelta(hours=hours),
+            )
+        )
     unavailability = {}
     for person, start, hours in spans:
         span = Unavailability(person=person, starts_at=start, ends_at=start + timedelta(hours=hours))
         unavailability.setdefault(person.id, []).append(span)
 
     return UnitSchedule(
-        unit, WINDOW_START, WINDOW_START + timedelta(days=60), [tier],
+        unit,
+        WINDOW_START,
+        WINDOW_START + timedelta(days=60),
+        [tier],
         rotations={1: [RotationPlan(rotation, people, ZoneInfo(zone))]},
         overrides={1: objects},
         fixed={1: [(Reason("fixed", 1, "Always on Primary"), fixed_people)]},
         unavailability=unavailability,
     )
 
+
 window_instants = st.integers(0, 60 * 24 * 60 - 1).map(lambda m: WINDOW_START + timedelta(minutes=m))
 person = st.sampled_from(PEOPLE)
-scenario = st.fixed_dictionaries({
-    "zone": st.sampled_from(ZONES),
-    "length": st.integers(1, 48),
-    "n": st.integers(1, 5),
-    "overrides": st.lists(st.tuples(person, st.none() | person, window_instants, st.integers(1, 200)), max_size=4),
-    "spans": st.lists(st.tuples(person, window_instants, st.integers(1, 300)), max_size=6),
-    "fixed": st.lists(person, max_size=2, unique=True),
-})
+scenario = st.fixed_dictionaries(
+    {
+        "zone": st.sampled_from(ZONES),
+        "length": st.integers(1, 48),
+        "n": st.integers(1, 5),
+        "overrides": st.lists(st.tuples(person, st.none() | person, window_instants, st.integers(1, 200)), max_size=4),
+        "spans": st.lists(st.tuples(person, window_instants, st.integers(1, 300)), max_size=6),
+        "fixed": st.lists(person, max_size=2, unique=True),
+    }
+)
+
 
 def build(s):
-    rotation = Rotation(id=1, name="R", shift_unit="hours", shift_length=s["length"], start_date=date(2025, 12, 1),
-                        handoff_time=time(7), weekdays="0123456")
+    rotation = Rotation(
+        id=1,
+        name="R",
+        shift_unit="hours",
+        shift_length=s["length"],
+        start_date=date(2025, 12, 1),
+        handoff_time=time(7),
+        weekdays="0123456",
+    )
     overrides = [o for o in s["overrides"] if o[0] != o[1]]
     return in_memory_schedule(s["zone"], rotation, PEOPLE[: s["n"]], overrides, s["spans"], s["fixed"])
+
 
 @settings(max_examples=200, deadline=None)
 @given(scenario, window_instants)
@@ -106,8 +134,10 @@ def test_unavailability_always_wins(s, at):
     schedule = build(s)
     (tier,) = schedule.resolve(at)
     for entry in tier.entries:
-        assert not any(p.id == entry.person.id and start <= at < start + timedelta(hours=h)
-                       for p, start, h in s["spans"])
+        assert not any(
+            p.id == entry.person.id and start <= at < start + timedelta(hours=h) for p, start, h in s["spans"]
+        )
+
 
 @settings(max_examples=100, deadline=None)
 @given(scenario)
@@ -120,6 +150,9 @@ def test_segments_tile_the_window_and_agree_with_the_resolver_inside(s):
         assert earlier.end == later.start
         assert earlier.tiers != later.tiers
     for segment in segments:
-        for probe in (segment.start, segment.end - timedelta(microseconds=1),
-                      segment.start + (segment.end - segment.start) / 2):
+        for probe in (
+            segment.start,
+            segment.end - timedelta(microseconds=1),
+            segment.start + (segment.end - segment.start) / 2,
+        ):
             assert schedule.resolve(probe) == segment.tiers
