@@ -140,9 +140,6 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static"))
 
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Muster")
 
-# Audit entries are evidence: CJIS asks for at least one year.
-AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", "400")
-
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

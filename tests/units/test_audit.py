@@ -1,0 +1,54 @@
+from datetime import UTC, datetime
+
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from tests.factories import make_person
+from units.audit import acting
+from units.models import Unavailability, Unit
+from units.services import unit_create
+
+
+def events(name):
+    return LogEntry.objects.filter(additional_data__event=name)
+
+
+def test_creating_a_unit_is_audited_with_its_actor(db):
+    admin = get_user_model().objects.create_user("clerk")
+    unit = unit_create(name="Marine Unit", code="marine", actor=admin)
+    entry = LogEntry.objects.get_for_object(unit).get()
+    assert entry.action == LogEntry.Action.CREATE
+    assert entry.actor == admin
+
+
+def test_schedule_changes_are_audited(db):
+    person = make_person("Ann")
+    clerk = get_user_model().objects.create_user("clerk")
+    with acting(clerk):
+        leave = Unavailability.objects.create(
+            person=person, starts_at=datetime(2026, 1, 1, tzinfo=UTC), ends_at=datetime(2026, 1, 2, tzinfo=UTC)
+        )
+        leave.kind = Unavailability.Kind.SICK
+        leave.save()
+    actions = list(LogEntry.objects.get_for_object(leave).order_by("timestamp").values_list("action", "actor"))
+    assert actions == [(LogEntry.Action.CREATE, clerk.id), (LogEntry.Action.UPDATE, clerk.id)]
+
+
+def test_login_and_failed_login_are_audited_with_address_and_outcome(db):
+    user = get_user_model().objects.create_user("ann", password="correct horse battery")
+    client = Client(REMOTE_ADDR="10.1.2.3")
+    assert client.login(username="ann", password="correct horse battery")
+    assert not client.login(username="ann", password="wrong")
+    assert not client.login(username="nobody", password="wrong")
+    ok = events("login").get()
+    assert (ok.actor, ok.object_pk, ok.additional_data["outcome"]) == (user, str(user.pk), "success")
+    failed = events("login_failed").order_by("id")
+    assert [(e.object_repr, e.additional_data["username"]) for e in failed] == [("ann", "ann"), ("nobody", "nobody")]
+
+
+def test_audit_log_does_not_record_secrets(db):
+    unit = unit_create(name="Canine", code="k9")
+    entry = LogEntry.objects.get_for_object(unit).get()
+    assert unit.feed_token not in str(entry.changes)
+    assert Unit.objects.count() == 1
