@@ -4,7 +4,11 @@ import io
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from tests.factories import add_member, make_person, make_unit
 from units.models import ContactMethod, Membership, Person, Qualification
@@ -325,3 +329,148 @@ def test_audit_entries_carry_the_actor(tsu, operator):
     person = Person.objects.get()
     entries = LogEntry.objects.get_for_object(person)
     assert [entry.actor for entry in entries] == [operator]
+
+
+IMPORT_URL = "/admin/units/roster-import/"
+
+
+def login_verified(client, user):
+    """Log ``user`` in as if they had passed the second-factor form."""
+    device = StaticDevice.objects.create(user=user, name="backup")
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def upload(content: str, name: str = "roster.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content.encode(), content_type="text/csv")
+
+
+@pytest.fixture
+def operator_client(client, operator):
+    return login_verified(client, operator)
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_page_offers_an_upload_with_dry_run_ticked(operator_client):
+    response = operator_client.get(IMPORT_URL)
+
+    assert response.status_code == 200
+    assert response.context["form"]["dry_run"].value() is True
+    assert b'type="file"' in response.content
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_dry_run_upload_shows_the_rows_changes_nothing_and_offers_the_real_import(operator_client, tsu):
+    response = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE, BOB)), "dry_run": "on"})
+
+    assert response.status_code == 200
+    assert [row.outcome for row in response.context["result"].rows] == [Outcome.CREATED, Outcome.CREATED]
+    assert Person.objects.count() == 0
+    assert b"Import for real" in response.content
+    assert response.context["confirm_form"]["csv_text"].value() == roster_csv(ALICE, BOB)
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_import_for_real_reposts_the_checked_content_and_saves_it_as_the_operator(operator_client, operator, tsu):
+    checked = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE)), "dry_run": "on"})
+    carried = checked.context["confirm_form"]["csv_text"].value()
+
+    response = operator_client.post(IMPORT_URL, {"csv_text": carried})
+
+    assert response.context["result"].saved
+    assert b"Roster imported: 1 created, 0 updated, 0 unchanged." in response.content
+    assert b"Import for real" not in response.content
+    person = Person.objects.get(badge_number="4021")
+    assert LogEntry.objects.get_for_object(person).get().actor == operator
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_upload_with_an_error_shows_row_and_column_and_offers_no_real_import(operator_client, tsu):
+    response = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE, {**BOB, "unit": "swat"})),
+                                              "dry_run": "on"})
+
+    assert b"Import for real" not in response.content
+    assert b"unit: Unknown unit code swat" in response.content
+    assert response.context["result"].rows[1].row == 3
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_upload_without_dry_run_imports_at_once(operator_client, tsu):
+    operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE))})
+
+    assert Person.objects.filter(badge_number="4021").exists()
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_missing_column_is_shown_and_nothing_is_imported(operator_client, tsu):
+    columns = [name for name in COLUMNS if name != "unit"]
+
+    response = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE, columns=columns))})
+
+    assert b"Missing columns: unit." in response.content
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_file_that_is_not_utf8_is_refused(operator_client, tsu):
+    latin1 = SimpleUploadedFile("roster.csv", roster_csv({**ALICE, "full_name": "Zoë Smith"}).encode("latin-1"))
+
+    response = operator_client.post(IMPORT_URL, {"csv_file": latin1})
+
+    assert "CSV UTF-8" in str(response.context["form"].non_field_errors())
+    assert response.context["result"] is None
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_posting_without_a_file_asks_for_one(operator_client, tsu):
+    response = operator_client.post(IMPORT_URL, {"dry_run": "on"})
+
+    assert response.context["form"].non_field_errors() == ["Choose a CSV file to import."]
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_example_file_downloads_and_passes_a_dry_run(operator_client, tsu, k9):
+    Qualification.objects.create(code="firearms", name="Firearms")
+    Qualification.objects.create(code="medic", name="Medic")
+
+    response = operator_client.get(IMPORT_URL + "template.csv")
+
+    assert response.status_code == 200
+    example = b"".join(response.streaming_content).decode()
+    assert roster_import(csv_text=example, dry_run=True, actor=None).ok
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_staff_without_add_person_permission_is_refused(client, tsu):
+    clerk = get_user_model().objects.create_user("clerk", password="correct horse battery", is_staff=True)
+    login_verified(client, clerk)
+
+    response = client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE))})
+
+    assert response.status_code == 403
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_staff_with_add_person_permission_may_import(client, tsu):
+    clerk = get_user_model().objects.create_user("clerk", password="correct horse battery", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="add_person", content_type__app_label="units"))
+    login_verified(client, clerk)
+
+    response = client.get(IMPORT_URL)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.urls("tests.units.roster_urls")
+def test_session_without_second_factor_is_sent_to_login(client, operator, tsu):
+    client.force_login(operator)
+
+    response = client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE))})
+
+    assert response.status_code == 302
+    assert response.url.startswith("/admin/login/")
+    assert Person.objects.count() == 0
