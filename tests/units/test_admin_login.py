@@ -1,0 +1,96 @@
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+PASSWORD = "correct horse battery staple"
+
+
+def login_verified(client, user):
+    """Log ``user`` in as if they had passed the OTP form, with a static backup device."""
+    device = StaticDevice.objects.create(user=user, name="backup")
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def staff(db):
+    return get_user_model().objects.create_superuser(username="chief", password=PASSWORD)
+
+
+def post_login(client, **fields):
+    return client.post("/admin/login/?next=/admin/", {"username": "chief", "password": PASSWORD, **fields})
+
+
+def test_password_only_session_cannot_reach_admin_index(client, staff):
+    client.force_login(staff)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert response.url.startswith("/admin/login/")
+
+
+def test_login_form_asks_for_otp_token(client, db):
+    response = client.get("/admin/login/")
+
+    assert b'name="otp_token"' in response.content
+
+
+def test_login_without_otp_token_is_refused(client, staff):
+    StaticToken.objects.create(device=StaticDevice.objects.create(user=staff, name="backup"), token="abcd1234")
+
+    response = post_login(client)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_with_static_backup_code_reaches_index_and_uses_up_the_code(client, staff):
+    device = StaticDevice.objects.create(user=staff, name="backup")
+    device.token_set.create(token="abcd1234")
+
+    response = post_login(client, otp_device=device.persistent_id, otp_token="abcd1234")
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert not device.token_set.exists()
+
+
+def test_login_with_wrong_backup_code_is_refused(client, staff):
+    device = StaticDevice.objects.create(user=staff, name="backup")
+    device.token_set.create(token="abcd1234")
+
+    response = post_login(client, otp_device=device.persistent_id, otp_token="wrong999")
+
+    assert response.status_code == 200
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_with_authenticator_app_code_reaches_index(client, staff):
+    device = TOTPDevice.objects.create(user=staff, name="phone")
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+
+    response = post_login(client, otp_device=device.persistent_id, otp_token=f"{totp.token():06d}")
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_another_users_device_does_not_verify_the_login(client, staff):
+    other = get_user_model().objects.create_user(username="other", password=PASSWORD)
+    device = StaticDevice.objects.create(user=other, name="backup")
+    device.token_set.create(token="abcd1234")
+
+    post_login(client, otp_device=device.persistent_id, otp_token="abcd1234")
+
+    assert client.get("/admin/").status_code == 302
