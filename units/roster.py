@@ -115,8 +115,11 @@ class _Plan:
 
 
 def roster_import(*, csv_text: str, dry_run: bool, actor) -> RosterResult:
-    reader = csv.reader(io.StringIO(csv_text.removeprefix("\ufeff")))
-    header = [name.strip().lower() for name in next(reader, [])]
+    try:
+        header, *records = list(csv.reader(io.StringIO(csv_text.removeprefix("\ufeff")))) or [[]]
+    except csv.Error as error:
+        return RosterResult(dry_run=dry_run, header_errors=[f"The file is not readable as CSV: {error}."], rows=[])
+    header = [name.strip().lower() for name in header]
     header_errors = _header_errors(header)
     if header_errors:
         return RosterResult(dry_run=dry_run, header_errors=header_errors, rows=[])
@@ -127,7 +130,7 @@ def roster_import(*, csv_text: str, dry_run: bool, actor) -> RosterResult:
         )
         rows = [
             _import_row(number, header, cells, lookups)
-            for number, cells in enumerate(reader, start=2)
+            for number, cells in enumerate(records, start=2)
             if any(cell.strip() for cell in cells)
         ]
         result = RosterResult(dry_run=dry_run, header_errors=[], rows=rows)
@@ -137,34 +140,40 @@ def roster_import(*, csv_text: str, dry_run: bool, actor) -> RosterResult:
 
 
 def _header_errors(header: list[str]) -> list[str]:
-    if not header:
+    if not any(header):
         return ["The file is empty; the first row must name the columns."]
     errors = []
     missing = [name for name in COLUMNS if name not in header]
     if missing:
         errors.append(f"Missing columns: {', '.join(missing)}.")
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [name for name in header if name and name not in COLUMNS]
     if unknown:
         errors.append(f"Unknown columns: {', '.join(unknown)}. The columns are: {', '.join(COLUMNS)}.")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
+    duplicated = sorted({name for name in header if name and header.count(name) > 1})
     if duplicated:
         errors.append(f"Columns named more than once: {', '.join(duplicated)}.")
     return errors
 
 
 def _import_row(number: int, header: list[str], cells: list[str], lookups: _Lookups) -> RowResult:
-    record = dict(zip(header, (cell.strip() for cell in cells), strict=False))
-    record = {name: record.get(name, "") for name in COLUMNS}
+    named = {name: cell.strip() for name, cell in zip(header, cells, strict=False) if name}
+    record = {name: named.get(name, "") for name in COLUMNS}
     username = record["username"]
     try:
-        if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header):]):
-            raise RowInvalid({ROW: ["The row has more cells than the header has columns."]})
+        _check_stray_cells(header, cells)
         plan = _plan(number, record, lookups)
         with transaction.atomic():
             _apply(plan)
     except RowInvalid as invalid:
         return RowResult(number, username, Outcome.ERROR, errors=invalid.errors)
     return RowResult(number, username, plan.outcome, changes=plan.changes)
+
+
+def _check_stray_cells(header: list[str], cells: list[str]) -> None:
+    # Spreadsheets add unnamed trailing columns; they are harmless unless something was typed in them.
+    stray = cells[len(header):] + [cell for name, cell in zip(header, cells, strict=False) if not name]
+    if any(cell.strip() for cell in stray):
+        raise RowInvalid({ROW: ["The row has a value outside the named columns."]})
 
 
 def _plan(number: int, record: dict[str, str], lookups: _Lookups) -> _Plan:
@@ -242,7 +251,7 @@ def _plan_person(plan: _Plan, record: dict[str, str], errors: dict) -> None:
 
 def _plan_contacts(plan: _Plan, record: dict[str, str], errors: dict) -> None:
     for column, kind, position, delay in CONTACT_COLUMNS:
-        if not record[column]:
+        if not record[column] or column in errors:  # the login's email may already have been refused
             continue
         contact = ContactMethod(kind=kind, address=record[column], position=position, delay_minutes=delay)
         if not _clean(contact, errors, columns={"address": column}, exclude=["person"]):
@@ -270,18 +279,23 @@ def _plan_memberships(plan: _Plan, record: dict[str, str], lookups: _Lookups, er
         existing = {m.unit_id: m for m in plan.person.memberships.prefetch_related("qualifications")}
     for unit, role in zip(units, roles, strict=True):
         membership = existing.get(unit.pk) or Membership(unit=unit, person=plan.person)
-        if membership.pk is None:
-            plan.changes.append(f"joined {unit.code} as {role}")
-        elif membership.role != role:
-            plan.changes.append(f"role in {unit.code}: {membership.role} → {role}")
-        if membership.pk is None or membership.role != role:
-            membership.role = role
-            plan.memberships.append(membership)
-        held = sorted(q.code for q in membership.qualifications.all()) if membership.pk else []
-        wanted = sorted(q.code for q in qualifications)
-        if held != wanted:
-            plan.qualifications.append((membership, qualifications))
-            plan.changes.append(f"qualifications in {unit.code}: {_codes(held)} → {_codes(wanted)}")
+        _plan_membership(plan, membership, role, qualifications)
+
+
+def _plan_membership(plan: _Plan, membership: Membership, role: str, qualifications: list[Qualification]) -> None:
+    code = membership.unit.code
+    if membership.pk is None:
+        plan.changes.append(f"joined {code} as {role}")
+    elif membership.role != role:
+        plan.changes.append(f"role in {code}: {membership.role} → {role}")
+    if membership.pk is None or membership.role != role:
+        membership.role = role
+        plan.memberships.append(membership)
+    held = sorted(q.code for q in membership.qualifications.all()) if membership.pk else []
+    wanted = sorted(q.code for q in qualifications)
+    if held != wanted:
+        plan.qualifications.append((membership, qualifications))
+        plan.changes.append(f"qualifications in {code}: {_codes(held)} → {_codes(wanted)}")
 
 
 def _units(record: dict[str, str], lookups: _Lookups, errors: dict) -> list[Unit]:

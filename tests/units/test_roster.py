@@ -162,7 +162,7 @@ def test_bad_email_is_reported_on_the_email_column(tsu):
     result = run({**ALICE, "email": "alice at example"})
 
     assert result.rows[0].outcome == Outcome.ERROR
-    assert set(result.rows[0].errors) == {"email"}
+    assert result.rows[0].errors == {"email": ["Enter a valid email address."]}
 
 
 def test_unknown_unit_code_is_reported_with_the_known_codes(tsu):
@@ -212,6 +212,29 @@ def test_header_is_matched_without_regard_to_case_spaces_or_an_excel_byte_order_
 
     assert result.saved
     assert Person.objects.filter(badge_number="4021").exists()
+
+
+def test_empty_trailing_columns_from_a_spreadsheet_are_ignored(tsu):
+    text = "".join(line + ",,\r\n" for line in roster_csv(ALICE).splitlines())
+
+    result = roster_import(csv_text=text, dry_run=False, actor=None)
+
+    assert result.saved
+
+
+def test_value_outside_the_named_columns_is_an_error(tsu):
+    header, row = roster_csv(ALICE).splitlines()
+
+    result = roster_import(csv_text=f"{header},\r\n{row},Notes\r\n", dry_run=False, actor=None)
+
+    assert result.rows[0].errors == {"row": ["The row has a value outside the named columns."]}
+    assert Person.objects.count() == 0
+
+
+def test_file_that_is_not_csv_is_reported(db):
+    result = roster_import(csv_text=",".join(COLUMNS) + '\r\n"' + "x" * 200_000 + '"', dry_run=True, actor=None)
+
+    assert result.header_errors[0].startswith("The file is not readable as CSV")
 
 
 def test_duplicate_badge_in_the_file_is_reported_on_the_later_row(tsu):
