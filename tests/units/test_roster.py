@@ -1,5 +1,7 @@
 import csv
+import html
 import io
+import re
 
 import pytest
 from auditlog.models import LogEntry
@@ -398,15 +400,17 @@ def test_dry_run_upload_shows_the_rows_changes_nothing_and_offers_the_real_impor
 
 @pytest.mark.urls("tests.units.roster_urls")
 def test_import_for_real_reposts_the_checked_content_and_saves_it_as_the_operator(operator_client, operator, tsu):
-    checked = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE)), "dry_run": "on"})
-    carried = checked.context["confirm_form"]["csv_text"].value()
+    row = {**ALICE, "home_station": 'St John\'s "Wood" & <Annexe>'}
+    checked = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(row)), "dry_run": "on"})
+    textarea = re.search(r'<textarea name="csv_text"[^>]*>\n(.*?)</textarea>', checked.content.decode(), re.S)
 
-    response = operator_client.post(IMPORT_URL, {"csv_text": carried})
+    response = operator_client.post(IMPORT_URL, {"csv_text": html.unescape(textarea.group(1))})
 
     assert response.context["result"].saved
     assert b"Roster imported: 1 created, 0 updated, 0 unchanged." in response.content
     assert b"Import for real" not in response.content
     person = Person.objects.get(badge_number="4021")
+    assert person.home_station == 'St John\'s "Wood" & <Annexe>'
     assert LogEntry.objects.get_for_object(person).get().actor == operator
 
 
