@@ -33,7 +33,8 @@ def on_call_now(request):
         tiers = schedules[unit.id].resolve(now)
         rows.append(OnCallRow(unit, tier_at(tiers, 0), tier_at(tiers, 1), tiers[2:]))
     return render(request, "admin/units/on_call.html", "On call now", {
-        "rows": rows, "now": now, "preview_days": settings.SCHEDULE_PREVIEW_DAYS,
+        "rows": rows, "now": now, "any_further": any(row.further for row in rows),
+        "preview_days": settings.SCHEDULE_PREVIEW_DAYS,
     })
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from tests.units.test_admin_login import login_verified
-from units.models import FixedRule, Membership, Override, Unavailability
+from units.models import FixedRule, Membership, Override, Tier, Unavailability
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, before either side of the Atlantic changes clocks
 
@@ -56,12 +56,22 @@ def test_on_call_now_shows_primary_and_secondary_of_every_active_unit(admin_clie
     response = admin_client.get(reverse("admin:units_unit_on_call"))
 
     assert table_rows(response) == [
-        "Dog Section | Alice Archer | Carol Cole |  | Next 14 days",
-        "Technical Support | Bob Baker | Nobody |  | Next 14 days",
+        "Dog Section | Alice Archer | Carol Cole | Next 14 days",
+        "Technical Support | Bob Baker | Nobody | Next 14 days",
     ]
     content = response.content.decode()
     assert 'title="Weekly rotation">Alice Archer' in content
     assert 'title="Added by override: Covering the weekend">Carol Cole' in content
+
+
+def test_on_call_now_shows_further_lists_by_name(admin_client):
+    unit = weekly_unit("k9", make_person("Alice Archer"), make_person("Bob Baker"), name="Dog Section")
+    command = Tier.objects.create(unit=unit, position=3, name="Command")
+    FixedRule.objects.create(tier=command, person=make_person("Dee Dunn"))
+
+    response = admin_client.get(reverse("admin:units_unit_on_call"))
+
+    assert table_rows(response) == ["Dog Section | Alice Archer | Nobody | Command: Dee Dunn | Next 14 days"]
 
 
 def test_on_call_now_leaves_out_people_on_leave(admin_client):
@@ -71,7 +81,7 @@ def test_on_call_now_leaves_out_people_on_leave(admin_client):
 
     response = admin_client.get(reverse("admin:units_unit_on_call"))
 
-    assert table_rows(response) == ["Dog Section | Nobody | Nobody |  | Next 14 days"]
+    assert table_rows(response) == ["Dog Section | Nobody | Nobody | Next 14 days"]
 
 
 def test_on_call_now_query_count_does_not_grow_with_units(admin_client):
