@@ -221,7 +221,8 @@ class RotationAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="shift_length")
     def shift(self, rotation):
-        return f"{rotation.shift_length} {rotation.get_shift_unit_display().lower()}"
+        unit = rotation.get_shift_unit_display().lower()
+        return f"{rotation.shift_length} {unit.removesuffix('s') if rotation.shift_length == 1 else unit}"
 
     @admin.display(description="on call")
     def days(self, rotation):

@@ -32,6 +32,7 @@ class WeekdaysField(forms.MultipleChoiceField):
 
 class RotationForm(forms.ModelForm):
     weekdays = WeekdaysField(
+        label="On call days",
         initial=Rotation._meta.get_field("weekdays").default,
         help_text=Rotation._meta.get_field("weekdays").help_text,
     )

@@ -216,6 +216,19 @@ def test_new_rotation_defaults_to_every_day(admin_client):
     assert response.context["adminform"].form["weekdays"].value() == list("0123456")
 
 
+def test_rotation_changelist_describes_shift_and_days_in_words(admin_client):
+    make_rotation(make_unit().tiers.first(), [make_person()], length=1, unit="weeks", weekdays="56")
+    make_rotation(make_unit().tiers.first(), [make_person()], length=12, unit="hours")
+
+    response = admin_client.get(reverse("admin:units_rotation_changelist"))
+
+    content = response.content.decode()
+    assert '<td class="field-shift">1 week</td>' in content
+    assert '<td class="field-shift">12 hours</td>' in content
+    assert '<td class="field-days">Sat Sun</td>' in content
+    assert '<td class="field-days">Every day</td>' in content
+
+
 def test_rotation_change_form_ticks_the_stored_weekdays(admin_client):
     rotation = make_rotation(make_unit().tiers.first(), [make_person()], weekdays="56")
 
