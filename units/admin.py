@@ -97,6 +97,7 @@ class UnitAdmin(admin.ModelAdmin):
     list_select_related = ["commander"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["commander"]
+    readonly_fields = ["schedule_link"]
     inlines = [UnitMembershipInline, TierInline]
 
     def get_queryset(self, request):
@@ -122,6 +123,8 @@ class UnitAdmin(admin.ModelAdmin):
 
     @admin.display(description="schedule")
     def schedule_link(self, unit):
+        if not unit.pk:
+            return "-"
         return format_html('<a href="{}">Preview</a>', reverse("admin:units_unit_schedule", args=[unit.pk]))
 
 

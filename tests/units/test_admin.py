@@ -179,6 +179,14 @@ def test_unit_changelist_links_to_schedule_preview_and_duty_views(admin_client):
     assert reverse("admin:units_unit_coverage_gaps") in content
 
 
+def test_unit_page_links_to_its_schedule_preview(admin_client):
+    unit = make_unit()
+
+    response = admin_client.get(reverse("admin:units_unit_change", args=[unit.pk]))
+
+    assert reverse("admin:units_unit_schedule", args=[unit.pk]).encode() in response.content
+
+
 def test_creating_a_unit_gives_it_primary_and_secondary_lists(admin_client):
     response = post_admin_form(admin_client, reverse("admin:units_unit_add"), name="Dog Section", code="k9")
 
