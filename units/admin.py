@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from units import admin_views
 from units.admin_forms import OverrideFormSet, ParticipantFormSet, RotationForm, describe_weekdays
+from units.feeds import feed_url
 from units.models import (
     ContactMethod,
     FixedRule,
@@ -67,6 +68,7 @@ class PersonAdmin(admin.ModelAdmin):
     list_filter = ["active", "home_station", ("memberships__unit", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["full_name", "badge_number", "user__username"]
     autocomplete_fields = ["user"]
+    readonly_fields = ["calendar_feed"]
     inlines = [ContactMethodInline, PersonMembershipInline]
 
     def get_queryset(self, request):
@@ -75,6 +77,10 @@ class PersonAdmin(admin.ModelAdmin):
     @admin.display(description="units", ordering="unit_count")
     def unit_count(self, person):
         return person.unit_count
+
+    @admin.display(description="calendar feed")
+    def calendar_feed(self, person):
+        return feed_url(person) if person.pk else "-"
 
 
 @admin.register(ContactMethod)
@@ -97,7 +103,7 @@ class UnitAdmin(admin.ModelAdmin):
     list_select_related = ["commander"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["commander"]
-    readonly_fields = ["schedule_link"]
+    readonly_fields = ["schedule_link", "calendar_feed"]
     inlines = [UnitMembershipInline, TierInline]
 
     def get_queryset(self, request):
@@ -120,6 +126,10 @@ class UnitAdmin(admin.ModelAdmin):
     @admin.display(description="members", ordering="member_count")
     def member_count(self, unit):
         return unit.member_count
+
+    @admin.display(description="calendar feed")
+    def calendar_feed(self, unit):
+        return feed_url(unit) if unit.pk else "-"
 
     @admin.display(description="schedule")
     def schedule_link(self, unit):

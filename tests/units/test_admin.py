@@ -187,6 +187,17 @@ def test_unit_page_links_to_its_schedule_preview(admin_client):
     assert reverse("admin:units_unit_schedule", args=[unit.pk]).encode() in response.content
 
 
+def test_person_and_unit_pages_show_their_calendar_feed_address(admin_client):
+    person, unit = make_person(), make_unit()
+
+    person_page = admin_client.get(reverse("admin:units_person_change", args=[person.pk]))
+    unit_page = admin_client.get(reverse("admin:units_unit_change", args=[unit.pk]))
+
+    assert person.feed_token in person_page.content.decode()
+    assert unit.feed_token in unit_page.content.decode()
+    assert unit.feed_token not in person_page.content.decode()
+
+
 def test_creating_a_unit_gives_it_primary_and_secondary_lists(admin_client):
     response = post_admin_form(admin_client, reverse("admin:units_unit_add"), name="Dog Section", code="k9")
 
