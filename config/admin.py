@@ -13,3 +13,9 @@ class MusterAdminSite(AdminSite):
 
     def has_permission(self, request):
         return super().has_permission(request) and request.user.is_verified()
+
+    def get_urls(self):
+        from units.admin_roster import roster_urls
+
+        # Before the admin's own patterns: its catch-all would swallow these.
+        return roster_urls(self) + super().get_urls()

@@ -19,7 +19,7 @@ def make_person(name: str | None = None, *, verified_sms: bool = True, **fields)
     person = Person.objects.create(user=user, full_name=name, badge_number=f"B{n:05d}", **fields)
     if verified_sms:
         ContactMethod.objects.create(
-            person=person, kind=ContactMethod.Kind.SMS, address=f"+4477009{n:05d}", verified_at=timezone.now()
+            person=person, kind=ContactMethod.Kind.SMS, address=f"+447911{n:06d}", verified_at=timezone.now()
         )
     return person
 

@@ -25,7 +25,7 @@ def normalize_phone(value: str) -> str:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         raise ValidationError(
-            f"{value!r} is not a phone number in international form, such as +447700900123."
+            f"{value!r} is not a phone number in international form, such as +447911123456."
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(f"{value!r} is not a valid phone number.")
@@ -73,7 +73,7 @@ class ContactMethod(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     address = models.CharField(
         max_length=254,
-        help_text="E.164 phone number (+447700900123) for SMS and voice, an address for email, "
+        help_text="E.164 phone number (+447911123456) for SMS and voice, an address for email, "
         "a device label for push.",
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order in which channels are tried.")

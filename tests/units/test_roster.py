@@ -378,7 +378,6 @@ def operator_client(client, operator):
     return login_verified(client, operator)
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_page_offers_an_upload_with_dry_run_ticked(operator_client):
     response = operator_client.get(IMPORT_URL)
 
@@ -387,7 +386,6 @@ def test_page_offers_an_upload_with_dry_run_ticked(operator_client):
     assert b'type="file"' in response.content
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_dry_run_upload_shows_the_rows_changes_nothing_and_offers_the_real_import(operator_client, tsu):
     response = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE, BOB)), "dry_run": "on"})
 
@@ -398,7 +396,6 @@ def test_dry_run_upload_shows_the_rows_changes_nothing_and_offers_the_real_impor
     assert response.context["confirm_form"]["csv_text"].value() == roster_csv(ALICE, BOB)
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_import_for_real_reposts_the_checked_content_and_saves_it_as_the_operator(operator_client, operator, tsu):
     row = {**ALICE, "home_station": 'St John\'s "Wood" & <Annexe>'}
     checked = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(row)), "dry_run": "on"})
@@ -414,7 +411,6 @@ def test_import_for_real_reposts_the_checked_content_and_saves_it_as_the_operato
     assert LogEntry.objects.get_for_object(person).get().actor == operator
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_upload_with_an_error_shows_row_and_column_and_offers_no_real_import(operator_client, tsu):
     response = operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE, {**BOB, "unit": "swat"})),
                                               "dry_run": "on"})
@@ -424,14 +420,12 @@ def test_upload_with_an_error_shows_row_and_column_and_offers_no_real_import(ope
     assert response.context["result"].rows[1].row == 3
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_upload_without_dry_run_imports_at_once(operator_client, tsu):
     operator_client.post(IMPORT_URL, {"csv_file": upload(roster_csv(ALICE))})
 
     assert Person.objects.filter(badge_number="4021").exists()
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_missing_column_is_shown_and_nothing_is_imported(operator_client, tsu):
     columns = [name for name in COLUMNS if name != "unit"]
 
@@ -441,7 +435,6 @@ def test_missing_column_is_shown_and_nothing_is_imported(operator_client, tsu):
     assert Person.objects.count() == 0
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_file_that_is_not_utf8_is_refused(operator_client, tsu):
     latin1 = SimpleUploadedFile("roster.csv", roster_csv({**ALICE, "full_name": "Zoë Smith"}).encode("latin-1"))
 
@@ -451,14 +444,12 @@ def test_file_that_is_not_utf8_is_refused(operator_client, tsu):
     assert response.context["result"] is None
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_posting_without_a_file_asks_for_one(operator_client, tsu):
     response = operator_client.post(IMPORT_URL, {"dry_run": "on"})
 
     assert response.context["form"].non_field_errors() == ["Choose a CSV file to import."]
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_example_file_downloads_and_passes_a_dry_run(operator_client, tsu, k9):
     Qualification.objects.create(code="firearms", name="Firearms")
     Qualification.objects.create(code="medic", name="Medic")
@@ -470,7 +461,6 @@ def test_example_file_downloads_and_passes_a_dry_run(operator_client, tsu, k9):
     assert roster_import(csv_text=example, dry_run=True, actor=None).ok
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_staff_without_add_person_permission_is_refused(client, tsu):
     clerk = get_user_model().objects.create_user("clerk", password="correct horse battery", is_staff=True)
     login_verified(client, clerk)
@@ -481,7 +471,6 @@ def test_staff_without_add_person_permission_is_refused(client, tsu):
     assert Person.objects.count() == 0
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_staff_with_add_person_permission_may_import(client, tsu):
     clerk = get_user_model().objects.create_user("clerk", password="correct horse battery", is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="add_person", content_type__app_label="units"))
@@ -492,7 +481,6 @@ def test_staff_with_add_person_permission_may_import(client, tsu):
     assert response.status_code == 200
 
 
-@pytest.mark.urls("tests.units.roster_urls")
 def test_session_without_second_factor_is_sent_to_login(client, operator, tsu):
     client.force_login(operator)
 
