@@ -1,4 +1,9 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+
+from units.models import ContactMethod, Membership, Person, Qualification, Tier, Unit
 
 
 class Heartbeat(models.Model):
@@ -9,3 +14,235 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.beat_at:%H:%M:%S}"
+
+
+class EscalationPolicy(models.Model):
+    """How a unit's callout moves from list to list; snapshotted into every callout at launch."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="escalation_policy")
+    wait_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="Minutes to wait on a list before alerting the next, unless set per list below."
+    )
+    quorum = models.PositiveSmallIntegerField(default=1, help_text="Accepts needed to fill a callout.")
+    move_on_when_hopeless = models.BooleanField(
+        default=True, help_text="Alert the next list at once when this list can no longer meet the need."
+    )
+    repeat_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Times to start again from the first list when every list is exhausted."
+    )
+    fallback_to_operators = models.BooleanField(
+        default=True, help_text="When all lists are exhausted, alert the duty operators on screen and by phone."
+    )
+
+    class Meta:
+        verbose_name_plural = "escalation policies"
+        constraints = [models.CheckConstraint(condition=Q(quorum__gte=1), name="policy_quorum_positive")]
+
+    def __str__(self):
+        return f"Escalation policy of {self.unit}"
+
+
+class TierWait(models.Model):
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="tier_waits")
+    tier = models.ForeignKey(Tier, on_delete=models.CASCADE, related_name="+")
+    wait_minutes = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["policy", "tier"], name="tier_wait_unique")]
+
+    def __str__(self):
+        return f"{self.tier}: {self.wait_minutes} min"
+
+    def clean(self):
+        if self.tier_id and self.policy_id and self.tier.unit_id != self.policy.unit_id:
+            raise ValidationError({"tier": "This list belongs to another unit."})
+
+
+class NeedRequirement(models.Model):
+    """Part of a filled callout: at least ``count`` accepts with this role or qualification."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="requirements")
+    role = models.CharField(max_length=20, choices=Membership.Role.choices, blank=True)
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, null=True, blank=True)
+    count = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role="") & Q(qualification__isnull=False))
+                | (~Q(role="") & Q(qualification__isnull=True)),
+                name="need_role_xor_qualification",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.count} × {self.get_role_display() or self.qualification}"
+
+    def clean(self):
+        if bool(self.role) == bool(self.qualification_id):
+            raise ValidationError("Choose either a role or a qualification.")
+
+
+class Callout(models.Model):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FILLED = "filled", "Filled"
+        EXHAUSTED = "exhausted", "Exhausted"
+        CANCELLED = "cancelled", "Cancelled"
+        CLOSED = "closed", "Closed"
+
+    class Priority(models.TextChoices):
+        URGENT = "urgent", "Urgent"
+        HIGH = "high", "High"
+        NORMAL = "normal", "Normal"
+
+    OPEN_STATES = (State.ACTIVE, State.FILLED, State.EXHAUSTED)
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="callouts")
+    message = models.TextField()
+    incident_ref = models.CharField("incident reference", max_length=60, blank=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.URGENT)
+    need = models.JSONField(help_text="Frozen at launch: quorum and required roles/qualifications.")
+    policy = models.JSONField(help_text="Frozen at launch: waits per list, move-on, repeats, fallback.")
+    launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    launched_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    outcome = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    current_tier = models.PositiveSmallIntegerField(default=0, help_text="Position of the list alerted last.")
+    round = models.PositiveSmallIntegerField(default=1)
+    escalate_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    exercise = models.BooleanField(default=False, help_text="A drill: kept out of statistics.")
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-launched_at"]
+        indexes = [models.Index(fields=["state", "escalate_at"], name="callout_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(escalate_at__isnull=True) | Q(state="active"), name="callout_timer_only_when_active"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit.code}: {self.incident_ref or self.message[:40]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+class Recipient(models.Model):
+    """A person frozen onto a callout at launch, with the list and the reasons that put them there."""
+
+    class Response(models.TextChoices):
+        NONE = "none", "No answer"
+        ACCEPT = "accept", "Accepted"
+        DECLINE = "decline", "Declined"
+
+    callout = models.ForeignKey(Callout, on_delete=models.CASCADE, related_name="recipients")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="callout_recipients")
+    tier_position = models.PositiveSmallIntegerField()
+    tier_name = models.CharField(max_length=60)
+    reasons = models.JSONField(default=list)
+    role = models.CharField(max_length=20, blank=True)
+    qualifications = models.JSONField(default=list)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    response = models.CharField(max_length=10, choices=Response.choices, default=Response.NONE)
+    eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    response_channel = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["callout", "tier_position", "id"]
+        constraints = [models.UniqueConstraint(fields=["callout", "person"], name="recipient_once_per_callout")]
+
+    def __str__(self):
+        return f"{self.person} on {self.callout}"
+
+
+class ResponseRecord(models.Model):
+    """Every answer ever given, in order; the recipient row holds only the latest."""
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="history")
+    response = models.CharField(max_length=10, choices=Recipient.Response.choices)
+    eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    channel = models.CharField(max_length=10)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["recipient", "at", "id"]
+
+    def __str__(self):
+        return f"{self.recipient.person}: {self.response} by {self.channel}"
+
+
+class Delivery(models.Model):
+    """One message to one address; its state only moves forward (GoAlert's outgoing-message machine)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Kind(models.TextChoices):
+        ALERT = "alert", "Alert"
+        UPDATE = "update", "Update"
+
+    FINAL_STATES = (State.DELIVERED, State.FAILED, State.CANCELLED)
+    LIVE_STATES = (State.PENDING, State.SENDING, State.SENT, State.DELIVERED)
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ALERT)
+    round = models.PositiveSmallIntegerField(default=1)
+    sequence = models.PositiveSmallIntegerField(default=0, help_text="Which update this is; 0 for the alert.")
+    channel = models.CharField(max_length=10, choices=ContactMethod.Kind.choices)
+    address = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    due_at = models.DateTimeField(help_text="When to send, or to try again after a temporary failure.")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="Queued for a worker until then.")
+    send_deadline = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    provider_message_id = models.CharField(max_length=100, blank=True, db_index=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["recipient", "due_at", "id"]
+        verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["state", "due_at"], name="delivery_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "round", "sequence", "channel", "address"], name="delivery_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.address}: {self.state}"
+
+
+class RecordedMessage(models.Model):
+    """What the recording channel would have sent: the outbox of the demo and the tests."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.SET_NULL, null=True, related_name="recorded")
+    channel = models.CharField(max_length=10, choices=ContactMethod.Kind.choices)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.to}"

@@ -1,5 +1,13 @@
+"""Thin Celery shells: each task takes ids, calls a service, and is safe to run twice."""
+
+import logging
+
 from celery import shared_task
 from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+SEND_CHUNK = 25
 
 
 @shared_task(ignore_result=True)
@@ -7,3 +15,36 @@ def heartbeat() -> None:
     from callouts.models import Heartbeat
 
     Heartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
+
+
+@shared_task(ignore_result=True)
+def sweep() -> None:
+    from callouts.services import escalations_due
+
+    escalations_due()
+    dispatch()
+
+
+@shared_task(ignore_result=True)
+def dispatch() -> None:
+    from callouts.services import deliveries_lease
+
+    ids = deliveries_lease()
+    for start in range(0, len(ids), SEND_CHUNK):
+        send_deliveries.delay(ids[start:start + SEND_CHUNK])
+
+
+@shared_task(ignore_result=True)
+def send_deliveries(delivery_ids: list[int]) -> None:
+    from callouts.services import delivery_send
+
+    for delivery_id in delivery_ids:
+        delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def watchdog() -> None:
+    from callouts.selectors import overdue_problems
+
+    for problem in overdue_problems():
+        log.error("Callout watchdog: %s", problem)

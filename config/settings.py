@@ -151,13 +151,14 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("in", "processed"):
+    for _sub in ("in", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "in"),
         "data_folder_out": str(_broker_dir / "in"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
@@ -170,6 +171,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Proves to the admin that beat and a worker are alive; timers depend on both.
     "heartbeat": {"task": "callouts.tasks.heartbeat", "schedule": 15.0},
+    # Escalation deadlines and due deliveries are rows; this claims them every second.
+    "sweep": {"task": "callouts.tasks.sweep", "schedule": 1.0, "options": {"expires": 5}},
+    # Overdue escalations and sends stuck with no outcome are logged and bannered in the admin.
+    "watchdog": {"task": "callouts.tasks.watchdog", "schedule": 60.0},
 }
 
 LOGGING = {
@@ -194,3 +199,16 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
 )
 AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# Callout delivery: channel classes, and how long a send may take before its outcome counts as unknown.
+MUSTER_CHANNELS = {
+    "push": os.environ.get("PUSH_CHANNEL", "callouts.channels.recording.RecordingChannel"),
+    "sms": os.environ.get("SMS_CHANNEL", "callouts.channels.recording.RecordingChannel"),
+    "voice": os.environ.get("VOICE_CHANNEL", "callouts.channels.recording.RecordingChannel"),
+    "email": os.environ.get("EMAIL_CHANNEL", "callouts.channels.recording.RecordingChannel"),
+}
+DELIVERY_SEND_TIMEOUT = envint("DELIVERY_SEND_TIMEOUT", "30")
+DELIVERY_LEASE = envint("DELIVERY_LEASE", "20")
+DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", "5")
+DELIVERY_RETRY_BASE = envint("DELIVERY_RETRY_BASE", "2")
+RESPONSE_LINK_MAX_AGE = envint("RESPONSE_LINK_MAX_AGE", str(24 * 3600))

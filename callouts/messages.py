@@ -1,0 +1,29 @@
+"""The words each channel carries. Short for SMS and push, spoken for voice, with answer links for email."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+
+LINK_SALT = "callouts.respond"
+
+
+def response_link(recipient_id: int, response: str) -> str:
+    token = signing.dumps({"r": recipient_id, "a": response}, salt=LINK_SALT, compress=True)
+    return f"{settings.SITE_URL}/respond/{token}/"
+
+
+def compose(callout, channel: str, *, kind: str = "alert", text: str = "", recipient_id: int | None = None,
+            ) -> tuple[str, str]:
+    unit = callout.unit
+    reference = f" [{callout.incident_ref}]" if callout.incident_ref else ""
+    subject = f"{'DRILL ' if callout.exercise else ''}CALLOUT {unit.code.upper()}{reference}"
+    if kind != "alert":
+        return f"{subject}: update", f"{subject}: {text}"
+    if channel == "voice":
+        return subject, (f"This is Muster. {'This is a drill. ' if callout.exercise else ''}Callout for {unit.name}. "
+                         f"{callout.message}")
+    if channel == "email" and recipient_id is not None:
+        return subject, (f"{callout.message}\n\nAccept: {response_link(recipient_id, 'accept')}\n"
+                         f"Decline: {response_link(recipient_id, 'decline')}\n")
+    return subject, f"{subject}: {callout.message} Reply Y to accept (Y 15 = ETA 15 min) or N to decline."

@@ -1,0 +1,367 @@
+"""Callout operations: launch, escalate, respond, and the delivery claims the beat sweep makes.
+
+Every timer is a row: a callout's ``escalate_at`` and a delivery's ``due_at``. The sweep claims due rows
+with ``select_for_update(skip_locked=True)`` and acts on them in the same short transaction, so two
+workers never act on one row and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from callouts import messages
+from callouts import need as needs
+from callouts.channels import ChannelError, channel_for
+from callouts.models import Callout, Delivery, EscalationPolicy, Recipient, ResponseRecord
+from units.audit import acting, audit_event
+from units.models import ContactMethod, Membership, Person, Unit
+from units.schedule import resolve_callout_lists
+
+log = logging.getLogger(__name__)
+
+OPERATOR_TIER = 99
+
+
+class CalloutError(Exception):
+    """A request the callout's state does not allow; the message is for the person who asked."""
+
+
+def policy_snapshot(unit: Unit) -> tuple[dict, dict]:
+    policy, _ = EscalationPolicy.objects.get_or_create(unit=unit)
+    waits = {str(tier.position): policy.wait_minutes * 60 for tier in unit.tiers.all()}
+    for tier_wait in policy.tier_waits.select_related("tier"):
+        waits[str(tier_wait.tier.position)] = tier_wait.wait_minutes * 60
+    frozen = {
+        "waits": waits,
+        "default_wait": policy.wait_minutes * 60,
+        "move_on_when_hopeless": policy.move_on_when_hopeless,
+        "repeat_count": policy.repeat_count,
+        "fallback_to_operators": policy.fallback_to_operators,
+    }
+    return frozen, needs.need_from_policy(policy)
+
+
+def callout_launch(*, unit: Unit, message: str, actor, incident_ref: str = "", need: dict | None = None,
+                   priority: str = Callout.Priority.URGENT, exercise: bool = False,
+                   idempotency_key: str | None = None) -> Callout:
+    """Freeze the unit's lists and policy, alert the first list that has anyone on it."""
+    with transaction.atomic(), acting(actor):
+        if idempotency_key and (existing := Callout.objects.filter(idempotency_key=idempotency_key).first()):
+            return existing
+        now = timezone.now()
+        policy, default_need = policy_snapshot(unit)
+        callout = Callout(
+            unit=unit, message=message, incident_ref=incident_ref, priority=priority, need=need or default_need,
+            policy=policy, launched_by=actor, launched_at=now, exercise=exercise, idempotency_key=idempotency_key,
+        )
+        callout.full_clean()
+        callout.save()
+        freeze_recipients(callout, now)
+        alert_next_tier(callout, now)
+        audit_event(event="callout_launched", target=callout, actor=actor, message="Callout launched",
+                    data={"unit": unit.code, "need": callout.need, "recipients": callout.recipients.count()})
+        transaction.on_commit(dispatch_soon)
+    return callout
+
+
+def freeze_recipients(callout: Callout, now: datetime) -> list[Recipient]:
+    members = {
+        m.person_id: m
+        for m in Membership.objects.filter(unit=callout.unit).prefetch_related("qualifications")
+    }
+    recipients, seen = [], set()
+    for resolved in resolve_callout_lists(callout.unit, now):
+        for entry in resolved.entries:
+            if entry.person.id in seen:
+                continue
+            seen.add(entry.person.id)
+            membership = members.get(entry.person.id)
+            recipients.append(Recipient(
+                callout=callout, person=entry.person, tier_position=resolved.tier.position,
+                tier_name=resolved.tier.name, reasons=[r.text for r in entry.reasons],
+                role=membership.role if membership else "",
+                qualifications=[q.code for q in membership.qualifications.all()] if membership else [],
+            ))
+    return Recipient.objects.bulk_create(recipients)
+
+
+def alert_next_tier(callout: Callout, now: datetime) -> None:
+    """Alert the next list with anyone on it; past the last, repeat or fall back. Caller holds the row."""
+    positions = sorted(set(
+        callout.recipients.filter(tier_position__gt=callout.current_tier, tier_position__lt=OPERATOR_TIER)
+        .values_list("tier_position", flat=True)
+    ))
+    if positions:
+        position = positions[0]
+        callout.current_tier = position
+        callout.escalate_at = now + timedelta(seconds=wait_seconds(callout, position))
+        callout.save(update_fields=["current_tier", "escalate_at"])
+        notify(callout, callout.recipients.filter(tier_position=position), now)
+    elif callout.round <= callout.policy["repeat_count"] and callout.recipients.exists():
+        callout.round += 1
+        callout.current_tier = 0
+        callout.save(update_fields=["round", "current_tier"])
+        alert_next_tier(callout, now)
+    else:
+        callout.state = Callout.State.EXHAUSTED
+        callout.escalate_at = None
+        callout.save(update_fields=["state", "escalate_at"])
+        audit_event(event="callout_exhausted", target=callout, message="Every list exhausted")
+        if callout.policy["fallback_to_operators"]:
+            alert_operators(callout, now)
+
+
+def wait_seconds(callout: Callout, position: int) -> int:
+    return callout.policy["waits"].get(str(position), callout.policy["default_wait"])
+
+
+def notify(callout: Callout, recipients, now: datetime, kind: str = Delivery.Kind.ALERT, sequence: int = 0,
+           text: str = "") -> list[Delivery]:
+    """Create one delivery per contact method of every recipient still waiting, by their own rule."""
+    recipients = list(recipients.filter(response=Recipient.Response.NONE) if kind == Delivery.Kind.ALERT
+                      else recipients)
+    Recipient.objects.filter(id__in=[r.id for r in recipients], notified_at__isnull=True).update(notified_at=now)
+    methods: dict[int, list[ContactMethod]] = {}
+    for method in ContactMethod.objects.filter(person_id__in=[r.person_id for r in recipients]):
+        methods.setdefault(method.person_id, []).append(method)
+    deliveries = []
+    for recipient in recipients:
+        for method in methods.get(recipient.person_id, ()):
+            subject, body = messages.compose(callout, method.kind, kind=kind, text=text, recipient_id=recipient.id)
+            deliveries.append(Delivery(
+                recipient=recipient, kind=kind, round=callout.round, sequence=sequence, channel=method.kind,
+                address=method.address, subject=subject, body=body,
+                due_at=now + timedelta(minutes=method.delay_minutes if kind == Delivery.Kind.ALERT else 0),
+            ))
+    return Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+
+
+def alert_operators(callout: Callout, now: datetime) -> None:
+    """Last resort: the duty operators are added to the callout and alerted by their own channels."""
+    operators = Person.objects.filter(active=True, user__groups__name="Operators", user__is_active=True).exclude(
+        callout_recipients__callout=callout
+    ).distinct()
+    added = Recipient.objects.bulk_create([
+        Recipient(callout=callout, person=person, tier_position=OPERATOR_TIER, tier_name="Duty operators",
+                  reasons=["Every list exhausted"])
+        for person in operators
+    ])
+    text = f"Callout for {callout.unit} could not be filled: every list exhausted. Phone round now."
+    notify(callout, Recipient.objects.filter(id__in=[r.id for r in added]), now, kind=Delivery.Kind.UPDATE,
+           sequence=900 + callout.round, text=text)
+
+
+def escalations_due(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Move every active callout whose wait has run out to its next list."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Callout.objects.select_for_update(skip_locked=True)
+            .filter(state=Callout.State.ACTIVE, escalate_at__lte=now)
+            .select_related("unit")
+            .order_by("escalate_at")[:limit]
+        )
+        for callout in due:
+            late = (now - callout.escalate_at).total_seconds()
+            from_tier = callout.current_tier
+            alert_next_tier(callout, now)
+            audit_event(event="callout_escalated", target=callout, message="Escalated: wait ran out",
+                        data={"from_tier": from_tier, "to_tier": callout.current_tier, "late_seconds": late})
+        if due:
+            transaction.on_commit(dispatch_soon)
+    return len(due)
+
+
+def callout_escalate_now(*, callout: Callout, actor) -> Callout:
+    with transaction.atomic(), acting(actor):
+        callout = Callout.objects.select_for_update().get(pk=callout.pk)
+        if callout.state != Callout.State.ACTIVE:
+            raise CalloutError(f"This callout is {callout.get_state_display().lower()}; it cannot be escalated.")
+        from_tier = callout.current_tier
+        alert_next_tier(callout, timezone.now())
+        audit_event(event="callout_escalated", target=callout, actor=actor, message="Escalated by operator",
+                    data={"from_tier": from_tier, "to_tier": callout.current_tier})
+        transaction.on_commit(dispatch_soon)
+    return callout
+
+
+def callout_respond(*, recipient: Recipient, response: str, channel: str, actor=None, eta_minutes: int | None = None,
+                    note: str = "") -> Recipient:
+    """Record an answer from any channel. The callout row is locked, so concurrent accepts count exactly once."""
+    with transaction.atomic(), acting(actor):
+        callout = Callout.objects.select_for_update().get(pk=recipient.callout_id)
+        if not callout.is_open:
+            raise CalloutError(f"This callout is {callout.get_state_display().lower()}; answers are closed.")
+        now = timezone.now()
+        recipient = Recipient.objects.get(pk=recipient.pk)
+        recipient.response, recipient.eta_minutes, recipient.note = response, eta_minutes, note
+        recipient.responded_at, recipient.response_channel = now, channel
+        recipient.save(update_fields=["response", "eta_minutes", "note", "responded_at", "response_channel"])
+        ResponseRecord.objects.create(recipient=recipient, response=response, eta_minutes=eta_minutes, note=note,
+                                      channel=channel, at=now, actor=actor if getattr(actor, "pk", None) else None)
+        stop_alerts(Delivery.objects.filter(recipient=recipient))
+        audit_event(event="callout_response", target=callout, actor=actor, message=f"{recipient.person}: {response}",
+                    data={"person": recipient.person_id, "response": response, "channel": channel,
+                          "eta_minutes": eta_minutes})
+        reassess(callout, now)
+    return recipient
+
+
+def reassess(callout: Callout, now: datetime) -> None:
+    """After an answer: fill, reopen, or move on at once when this list can no longer meet the need."""
+    answered = list(callout.recipients.all())
+    accepted = [r for r in answered if r.response == Recipient.Response.ACCEPT]
+    met = needs.is_met(callout.need, accepted)
+    if met and callout.state in (Callout.State.ACTIVE, Callout.State.EXHAUSTED):
+        callout.state, callout.escalate_at = Callout.State.FILLED, None
+        callout.save(update_fields=["state", "escalate_at"])
+        stop_alerts(Delivery.objects.filter(recipient__callout=callout))
+        audit_event(event="callout_filled", target=callout, message="Need met",
+                    data={"accepted": [r.person_id for r in accepted]})
+    elif not met and callout.state == Callout.State.FILLED:
+        callout.state = Callout.State.ACTIVE
+        callout.escalate_at = now + timedelta(seconds=wait_seconds(callout, callout.current_tier))
+        callout.save(update_fields=["state", "escalate_at"])
+        audit_event(event="callout_reopened", target=callout, message="An accept was withdrawn; need no longer met")
+    move_on = callout.policy["move_on_when_hopeless"]
+    if callout.state == Callout.State.ACTIVE and move_on and hopeless(callout, answered):
+        alert_next_tier(callout, now)
+        audit_event(event="callout_escalated", target=callout, message="Escalated: this list cannot meet the need",
+                    data={"to_tier": callout.current_tier})
+        transaction.on_commit(dispatch_soon)
+
+
+def hopeless(callout: Callout, recipients: list[Recipient]) -> bool:
+    """True when even if everyone alerted, silent and still reachable accepted, the need would not be met."""
+    reachable = set(
+        Delivery.objects.filter(recipient__callout=callout, kind=Delivery.Kind.ALERT, state__in=Delivery.LIVE_STATES)
+        .values_list("recipient_id", flat=True)
+    )
+    possible = [r for r in recipients if r.response == Recipient.Response.ACCEPT
+                or (r.response == Recipient.Response.NONE and r.notified_at is not None and r.id in reachable)]
+    return not needs.is_met(callout.need, possible)
+
+
+def stop_alerts(deliveries) -> int:
+    """Alerts not yet handed to a provider are cancelled; what is already sending finishes."""
+    return deliveries.filter(kind=Delivery.Kind.ALERT, state=Delivery.State.PENDING).update(
+        state=Delivery.State.CANCELLED, updated_at=timezone.now()
+    )
+
+
+def callout_cancel(*, callout: Callout, actor, reason: str) -> Callout:
+    return close(callout, actor, Callout.State.CANCELLED, reason, "callout_cancelled")
+
+
+def callout_close(*, callout: Callout, actor, outcome: str) -> Callout:
+    return close(callout, actor, Callout.State.CLOSED, outcome, "callout_closed")
+
+
+def close(callout: Callout, actor, state: str, outcome: str, event: str) -> Callout:
+    with transaction.atomic(), acting(actor):
+        callout = Callout.objects.select_for_update().get(pk=callout.pk)
+        if not callout.is_open:
+            raise CalloutError(f"This callout is already {callout.get_state_display().lower()}.")
+        callout.state, callout.outcome, callout.escalate_at = state, outcome, None
+        callout.closed_at = timezone.now()
+        callout.save(update_fields=["state", "outcome", "escalate_at", "closed_at"])
+        stop_alerts(Delivery.objects.filter(recipient__callout=callout))
+        audit_event(event=event, target=callout, actor=actor, message=outcome)
+    return callout
+
+
+def deliveries_lease(*, now: datetime | None = None, limit: int = 2000) -> list[int]:
+    """Lease due deliveries to the workers; a lease that runs out unsent is handed out again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(state=Delivery.State.PENDING, due_at__lte=now)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+            .values_list("id", flat=True)[:limit]
+        )
+        Delivery.objects.filter(id__in=due).update(lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE))
+    return due
+
+
+def delivery_send(*, delivery_id: int) -> str:
+    """Send one delivery at most once: it is marked sending, with a deadline, and committed first."""
+    now = timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING, due_at__lte=now).update(
+        state=Delivery.State.SENDING, attempts=F("attempts") + 1, updated_at=now,
+        send_deadline=now + timedelta(seconds=settings.DELIVERY_SEND_TIMEOUT),
+    )
+    if claimed != 1:
+        return "not-claimed"
+    delivery = Delivery.objects.select_related("recipient__callout").get(pk=delivery_id)
+    if still_wanted(delivery):
+        return deliver(delivery)
+    Delivery.objects.filter(pk=delivery_id).update(state=Delivery.State.CANCELLED, updated_at=now)
+    return Delivery.State.CANCELLED
+
+
+def still_wanted(delivery: Delivery) -> bool:
+    if delivery.kind != Delivery.Kind.ALERT:
+        return True
+    return (delivery.recipient.response == Recipient.Response.NONE
+            and delivery.recipient.callout.state in (Callout.State.ACTIVE, Callout.State.EXHAUSTED))
+
+
+def deliver(delivery: Delivery) -> str:
+    try:
+        message_id = channel_for(delivery.channel).send(delivery)
+    except ChannelError as error:
+        return delivery_failed(delivery=delivery, error=error)
+    except Exception as error:
+        log.exception("Channel %s raised on delivery %s", delivery.channel, delivery.pk)
+        return delivery_failed(delivery=delivery, error=ChannelError(str(error), code="exception"))
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
+        state=Delivery.State.SENT, provider_message_id=message_id, sent_at=now, updated_at=now
+    )
+    return Delivery.State.SENT
+
+
+def delivery_failed(*, delivery: Delivery, error: ChannelError) -> str:
+    now = timezone.now()
+    if not error.permanent and delivery.attempts < settings.DELIVERY_MAX_ATTEMPTS:
+        backoff = min(settings.DELIVERY_RETRY_BASE * 2 ** (delivery.attempts - 1), 60)
+        Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
+            state=Delivery.State.PENDING, lease_until=None,
+            due_at=now + timedelta(seconds=backoff * random.uniform(0.8, 1.2)),
+            error_code=error.code, error=str(error), updated_at=now,
+        )
+        log.warning("Delivery %s failed (%s), retrying in about %ss", delivery.pk, error, backoff)
+        return Delivery.State.PENDING
+    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
+        state=Delivery.State.FAILED, error_code=error.code, error=str(error), updated_at=now
+    )
+    log.error("Delivery %s failed for good: %s", delivery.pk, error)
+    bring_forward_next_channel(delivery, now)
+    with transaction.atomic():
+        callout = Callout.objects.select_for_update().get(pk=delivery.recipient.callout_id)
+        if callout.state == Callout.State.ACTIVE:
+            reassess(callout, now)
+    return Delivery.State.FAILED
+
+
+def bring_forward_next_channel(delivery: Delivery, now: datetime) -> None:
+    """A channel that failed for good should not make the person wait for their next channel's delay."""
+    following = (Delivery.objects.filter(recipient_id=delivery.recipient_id, kind=delivery.kind,
+                                         round=delivery.round, state=Delivery.State.PENDING, due_at__gt=now)
+                 .order_by("due_at").first())
+    if following:
+        Delivery.objects.filter(pk=following.pk, state=Delivery.State.PENDING).update(due_at=now)
+
+
+def dispatch_soon() -> None:
+    from callouts.tasks import dispatch
+
+    dispatch.delay()
