@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from callouts import messages
@@ -275,6 +275,80 @@ def close(callout: Callout, actor, state: str, outcome: str, event: str) -> Call
         stop_alerts(Delivery.objects.filter(recipient__callout=callout))
         audit_event(event=event, target=callout, actor=actor, message=outcome)
     return callout
+
+
+def callout_add_people(*, callout: Callout, people: list[Person], actor) -> list[Recipient]:
+    """An operator adds people by hand; they are alerted at once on the current list."""
+    with transaction.atomic(), acting(actor):
+        callout = locked_open(callout)
+        already = set(callout.recipients.values_list("person_id", flat=True))
+        members = {m.person_id: m for m in Membership.objects.filter(unit=callout.unit)
+                   .prefetch_related("qualifications")}
+        added = Recipient.objects.bulk_create([
+            Recipient(callout=callout, person=person, tier_position=max(callout.current_tier, 1),
+                      tier_name="Added by operator", reasons=[f"Added by {actor}"],
+                      role=members[person.id].role if person.id in members else "",
+                      qualifications=[q.code for q in members[person.id].qualifications.all()]
+                      if person.id in members else [])
+            for person in people if person.id not in already
+        ])
+        notify(callout, Recipient.objects.filter(id__in=[r.id for r in added]), timezone.now())
+        audit_event(event="callout_people_added", target=callout, actor=actor, message="People added",
+                    data={"people": [r.person_id for r in added]})
+        transaction.on_commit(dispatch_soon)
+    return added
+
+
+def callout_resend_unanswered(*, callout: Callout, channel: str, actor) -> int:
+    """Alert everyone alerted so far who has not answered, again, by one chosen channel, now."""
+    with transaction.atomic(), acting(actor):
+        callout = locked_open(callout)
+        if callout.state == Callout.State.FILLED:
+            raise CalloutError("This callout is already filled; send an update to those who accepted instead.")
+        silent = callout.recipients.filter(notified_at__isnull=False, response=Recipient.Response.NONE)
+        methods = ContactMethod.objects.filter(person__callout_recipients__in=silent, kind=channel)
+        by_person = {m.person_id: m for m in methods}
+        sequence = next_sequence(callout, Delivery.Kind.ALERT)
+        now = timezone.now()
+        deliveries = []
+        for recipient in silent:
+            if method := by_person.get(recipient.person_id):
+                subject, body = messages.compose(callout, channel, recipient_id=recipient.id)
+                deliveries.append(Delivery(
+                    recipient=recipient, kind=Delivery.Kind.ALERT, round=callout.round, sequence=sequence,
+                    channel=channel, address=method.address, subject=subject, body=body, due_at=now,
+                ))
+        created = Delivery.objects.bulk_create(deliveries)
+        audit_event(event="callout_resent", target=callout, actor=actor, message=f"Resent by {channel}",
+                    data={"channel": channel, "deliveries": len(created)})
+        transaction.on_commit(dispatch_soon)
+    return len(created)
+
+
+def callout_send_update(*, callout: Callout, text: str, actor, stand_down: bool = False) -> int:
+    """Send an update, or a stand-down, to everyone who has accepted."""
+    with transaction.atomic(), acting(actor):
+        callout = Callout.objects.select_for_update().get(pk=callout.pk)
+        text = f"STAND DOWN. {text}" if stand_down else text
+        accepted = callout.recipients.filter(response=Recipient.Response.ACCEPT)
+        created = notify(callout, accepted, timezone.now(), kind=Delivery.Kind.UPDATE,
+                         sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=text)
+        audit_event(event="callout_stand_down" if stand_down else "callout_update", target=callout, actor=actor,
+                    message=text, data={"deliveries": len(created)})
+        transaction.on_commit(dispatch_soon)
+    return len(created)
+
+
+def locked_open(callout: Callout) -> Callout:
+    callout = Callout.objects.select_for_update().select_related("unit").get(pk=callout.pk)
+    if not callout.is_open:
+        raise CalloutError(f"This callout is {callout.get_state_display().lower()}.")
+    return callout
+
+
+def next_sequence(callout: Callout, kind: str) -> int:
+    latest = Delivery.objects.filter(recipient__callout=callout, kind=kind).aggregate(Max("sequence"))
+    return (latest["sequence__max"] or 0) + 1
 
 
 def deliveries_lease(*, now: datetime | None = None, limit: int = 2000) -> list[int]:

@@ -237,3 +237,41 @@ def test_unanswered_count_keeps_recipient_rows_once_per_person(k9, operator):
     callout = launch(k9, operator)
     dan = Recipient.objects.filter(callout=callout, person=k9.people["Dan"])
     assert [r.tier_position for r in dan] == [1]
+
+
+def test_operator_can_add_people_who_are_alerted_at_once(k9, operator):
+    from callouts.services import callout_add_people
+
+    callout = launch(k9, operator)
+    zoe = reachable_person("Zoe", 60)
+    callout_add_people(callout=callout, people=[zoe, k9.people["Ann"]], actor=operator)
+    tasks.sweep()
+    assert "Zoe" in alerted(callout, "sms")
+    assert callout.recipients.filter(person=k9.people["Ann"]).count() == 1
+
+
+def test_resend_reaches_only_the_silent_by_the_chosen_channel(k9, operator):
+    from callouts.services import callout_resend_unanswered
+
+    EscalationPolicy.objects.create(unit=k9, quorum=2)
+    callout = launch(k9, operator)
+    tasks.sweep()
+    answer(callout, "Ann", "accept")
+    assert callout_resend_unanswered(callout=callout, channel="voice", actor=operator) == 2
+    tasks.sweep()
+    assert alerted(callout, "voice") == ["Ben", "Cat"]
+    answer(callout, "Ben", "accept")
+    with pytest.raises(CalloutError, match="already filled"):
+        callout_resend_unanswered(callout=callout, channel="voice", actor=operator)
+
+
+def test_stand_down_goes_to_everyone_who_accepted(k9, operator):
+    from callouts.services import callout_send_update
+
+    callout = launch(k9, operator)
+    answer(callout, "Ann", "accept")
+    callout_send_update(callout=callout, text="Subject found safe", actor=operator, stand_down=True)
+    tasks.sweep()
+    updates = RecordedMessage.objects.filter(delivery__kind="update")
+    assert {m.delivery.recipient.person.full_name for m in updates} == {"Ann"}
+    assert all("STAND DOWN. Subject found safe" in m.body for m in updates)
