@@ -167,6 +167,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# Callout work has its own queue so that a slow export or report never delays an escalation.
+CELERY_TASK_ROUTES = {"callouts.tasks.*": {"queue": "callouts"}}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Proves to the admin that beat and a worker are alive; timers depend on both.
@@ -183,6 +186,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # One line per task run would bury everything else: the sweep runs every second.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
 
 # Days ahead the coverage-gap report and schedule preview look.

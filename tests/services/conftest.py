@@ -41,7 +41,8 @@ def celery_worker(django_db_setup, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
     env = {**os.environ, "DATABASE_URL": worker_database_url(connection.settings_dict["NAME"])}
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "info",
-               "-Q", "celery", "-n", f"services-tests-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
+               "-Q", "callouts,celery", "-n", f"services-tests-{os.getpid()}@%h",
+               "--without-gossip", "--without-mingle"]
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
     try:
