@@ -104,9 +104,15 @@ class RotationPlan:
     def on_call(self, at: datetime) -> Person | None:
         if not self.participants or at < self.starts or (self.ends and at >= self.ends):
             return None
-        if self.weekdays != set(range(7)) and at.astimezone(self.tz).weekday() not in self.weekdays:
+        if self.weekdays != set(range(7)) and self.duty_day(at).weekday() not in self.weekdays:
             return None
         return self.participants[self.shift_index(at) % len(self.participants)]
+
+    def duty_day(self, at: datetime) -> date:
+        """The local day a moment belongs to, where days turn over at the handoff time, not at midnight."""
+        local = at.astimezone(self.tz).replace(tzinfo=None)
+        turnover = self.rotation.handoff_time
+        return (local - timedelta(hours=turnover.hour, minutes=turnover.minute, seconds=turnover.second)).date()
 
     def change_points(self, start: datetime, end: datetime) -> set[datetime]:
         points = {self.starts}
@@ -121,9 +127,9 @@ class RotationPlan:
             points.add(handoff)
             k += 1
         if self.weekdays != set(range(7)):
-            day = first.astimezone(self.tz).date()
-            while (midnight := local_instant(day, time(0), self.tz)) < last:
-                points.add(midnight)
+            day = self.duty_day(first)
+            while (turnover := local_instant(day, self.rotation.handoff_time, self.tz)) < last:
+                points.add(turnover)
                 day += timedelta(days=1)
         return points
 

@@ -110,9 +110,16 @@ def test_weekday_and_weekend_layers_share_the_week_without_overlap(unit_a):
     primary = unit_a.tiers.get(position=1)
     make_rotation(primary, [weekday], name="Weekdays", weekdays="01234")
     make_rotation(primary, [weekend], name="Weekend", weekdays="56")
-    assert names(resolve_callout_lists(unit_a, at(LONDON, 2026, 3, 13, 23, 59))[0]) == ["Weekday"]  # Friday
-    assert names(resolve_callout_lists(unit_a, at(LONDON, 2026, 3, 14, 0, 0))[0]) == ["Weekend"]  # Saturday
-    assert names(resolve_callout_lists(unit_a, at(LONDON, 2026, 3, 16, 0, 0))[0]) == ["Weekday"]  # Monday
+    # Duty days turn over at the 09:00 handoff: the weekend runs from Saturday 09:00 to Monday 09:00.
+    expected = [
+        (at(LONDON, 2026, 3, 13, 23, 59), "Weekday"),  # Friday night
+        (at(LONDON, 2026, 3, 14, 8, 59), "Weekday"),
+        (at(LONDON, 2026, 3, 14, 9, 0), "Weekend"),
+        (at(LONDON, 2026, 3, 16, 8, 59), "Weekend"),  # Monday early morning
+        (at(LONDON, 2026, 3, 16, 9, 0), "Weekday"),
+    ]
+    for moment, name in expected:
+        assert names(resolve_callout_lists(unit_a, moment)[0]) == [name], moment
 
 
 def test_override_replaces_the_person_on_call_only_within_its_window(weekly):

@@ -110,6 +110,7 @@ scenario = st.fixed_dictionaries(
         "overrides": st.lists(st.tuples(person, st.none() | person, window_instants, st.integers(1, 200)), max_size=4),
         "spans": st.lists(st.tuples(person, window_instants, st.integers(1, 300)), max_size=6),
         "fixed": st.lists(person, max_size=2, unique=True),
+        "days": st.sets(st.integers(0, 6), min_size=1).map(lambda days: "".join(str(d) for d in sorted(days))),
     }
 )
 
@@ -122,7 +123,7 @@ def build(s):
         shift_length=s["length"],
         start_date=date(2025, 12, 1),
         handoff_time=time(7),
-        weekdays="0123456",
+        weekdays=s["days"],
     )
     overrides = [o for o in s["overrides"] if o[0] != o[1]]
     return in_memory_schedule(s["zone"], rotation, PEOPLE[: s["n"]], overrides, s["spans"], s["fixed"])
@@ -156,3 +157,28 @@ def test_segments_tile_the_window_and_agree_with_the_resolver_inside(s):
             segment.start + (segment.end - segment.start) / 2,
         ):
             assert schedule.resolve(probe) == segment.tiers
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(ZONES), st.sets(st.integers(0, 6), min_size=1, max_size=6), st.times(), window_instants)
+def test_complementary_day_layers_cover_every_instant_exactly_once(zone, days, handoff, at):
+    handoff = handoff.replace(second=0, microsecond=0)
+    layer = "".join(str(d) for d in sorted(days))
+    rest = "".join(str(d) for d in range(7) if d not in days)
+    plans = [
+        RotationPlan(
+            Rotation(
+                id=i,
+                name=name,
+                shift_unit="days",
+                shift_length=1,
+                start_date=date(2025, 12, 1),
+                handoff_time=handoff,
+                weekdays=weekdays,
+            ),
+            [PEOPLE[i]],
+            ZoneInfo(zone),
+        )
+        for i, (name, weekdays) in enumerate([("layer", layer), ("rest", rest)])
+    ]
+    assert sum(plan.on_call(at) is not None for plan in plans) == 1
