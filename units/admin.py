@@ -19,7 +19,15 @@ from units.models import (
     Unavailability,
     Unit,
 )
-from units.services import unit_ensure_tiers
+from units.services import feed_token_reset, unit_ensure_tiers
+
+
+@admin.action(description="Issue new calendar feed addresses (the old ones stop working)",
+              permissions=["change"])
+def reset_feed_tokens(modeladmin, request, queryset):
+    for obj in queryset:
+        feed_token_reset(obj=obj, actor=request.user)
+    modeladmin.message_user(request, f"New calendar feed addresses issued for {len(queryset)}.")
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -70,6 +78,7 @@ class PersonAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
     readonly_fields = ["calendar_feed"]
     inlines = [ContactMethodInline, PersonMembershipInline]
+    actions = [reset_feed_tokens]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(unit_count=Count("memberships", distinct=True))
@@ -105,6 +114,7 @@ class UnitAdmin(admin.ModelAdmin):
     autocomplete_fields = ["commander"]
     readonly_fields = ["schedule_link", "calendar_feed"]
     inlines = [UnitMembershipInline, TierInline]
+    actions = [reset_feed_tokens]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=Count("memberships", distinct=True))

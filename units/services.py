@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from units.audit import acting
-from units.models import Person, Tier, Unit
+from units.models import Person, Tier, Unit, new_feed_token
 
 DEFAULT_TIERS = ("Primary", "Secondary")
 
@@ -36,3 +36,11 @@ def person_create(*, username: str, full_name: str, badge_number: str, rank: str
         person.full_clean()
         person.save()
     return person
+
+
+def feed_token_reset(*, obj: Person | Unit, actor=None) -> str:
+    """Issue a new calendar feed address; the old one stops working at once (for a leaked link)."""
+    with transaction.atomic(), acting(actor):
+        obj.feed_token = new_feed_token()
+        obj.save(update_fields=["feed_token"])
+    return obj.feed_token

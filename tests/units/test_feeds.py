@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from icalendar import Calendar
 
 from tests.factories import make_person, make_rotation, make_unit
@@ -206,3 +207,20 @@ def test_feed_url_is_absolute_and_serves_the_feed(client, settings, tsu, alice, 
     assert url == f"https://muster.example.org/feeds/person/{alice.feed_token}.ics"
     assert client.get(url.removeprefix(settings.SITE_URL)).status_code == 200
     assert feed_url(tsu) == f"https://muster.example.org/feeds/unit/{tsu.feed_token}.ics"
+
+
+def test_issuing_a_new_feed_address_retires_the_old_one(client, db):
+    from tests.units.test_admin_login import login_verified
+    from units.models import Person
+
+    person = make_person("Leaky Link")
+    old = person.feed_token
+    assert client.get(f"/feeds/person/{old}.ics").status_code == 200
+    admin_user = get_user_model().objects.create_superuser("chief")
+    login_verified(client, admin_user)
+    response = client.post("/admin/units/person/", {"action": "reset_feed_tokens", "_selected_action": [person.pk]})
+    assert response.status_code == 302
+    new = Person.objects.get(pk=person.pk).feed_token
+    assert new != old
+    assert client.get(f"/feeds/person/{old}.ics").status_code == 404
+    assert client.get(f"/feeds/person/{new}.ics").status_code == 200
