@@ -206,14 +206,43 @@ AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Callout delivery: channel classes, and how long a send may take before its outcome counts as unknown.
+# MUSTER_PROVIDERS=live sends through Twilio, SMTP and Web Push; each *_CHANNEL variable still overrides one.
+MUSTER_PROVIDERS = os.environ.get("MUSTER_PROVIDERS", "recording")
+if MUSTER_PROVIDERS not in ("recording", "live"):
+    raise ImproperlyConfigured(f"MUSTER_PROVIDERS must be recording or live, not {MUSTER_PROVIDERS!r}")
+_LIVE = MUSTER_PROVIDERS == "live"
+_RECORDING = "callouts.channels.recording.RecordingChannel"
 MUSTER_CHANNELS = {
-    "push": os.environ.get("PUSH_CHANNEL", "callouts.channels.recording.RecordingChannel"),
-    "sms": os.environ.get("SMS_CHANNEL", "callouts.channels.recording.RecordingChannel"),
-    "voice": os.environ.get("VOICE_CHANNEL", "callouts.channels.recording.RecordingChannel"),
-    "email": os.environ.get("EMAIL_CHANNEL", "callouts.channels.recording.RecordingChannel"),
+    "push": os.environ.get("PUSH_CHANNEL", "callouts.channels.push.WebPushChannel" if _LIVE else _RECORDING),
+    "sms": os.environ.get("SMS_CHANNEL", "callouts.channels.sms.TwilioSMSChannel" if _LIVE else _RECORDING),
+    "voice": os.environ.get("VOICE_CHANNEL", "callouts.channels.voice.TwilioVoiceChannel" if _LIVE else _RECORDING),
+    "email": os.environ.get("EMAIL_CHANNEL", "callouts.channels.email.EmailChannel" if _LIVE else _RECORDING),
 }
 DELIVERY_SEND_TIMEOUT = envint("DELIVERY_SEND_TIMEOUT", "30")
 DELIVERY_LEASE = envint("DELIVERY_LEASE", "20")
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", "5")
 DELIVERY_RETRY_BASE = envint("DELIVERY_RETRY_BASE", "2")
 RESPONSE_LINK_MAX_AGE = envint("RESPONSE_LINK_MAX_AGE", str(24 * 3600))
+
+# Providers behind the live channels. A hung provider must not hold a worker: each call has a short timeout,
+# after which the send counts as a temporary failure and is retried.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+# Tests and staging point this at a local double of the Twilio REST API.
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+TWILIO_TIMEOUT = envint("TWILIO_TIMEOUT", "10")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "25")
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Muster <muster@localhost>")
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "")
+WEBPUSH_TIMEOUT = envint("WEBPUSH_TIMEOUT", "10")
+# A push still queued at the push service after this long is dropped: by then SMS and voice have taken over.
+WEBPUSH_TTL = envint("WEBPUSH_TTL", "900")

@@ -325,3 +325,30 @@ SHIFT_UNIT_DELTAS = {
     Rotation.ShiftUnit.DAYS: timedelta(days=1),
     Rotation.ShiftUnit.WEEKS: timedelta(weeks=1),
 }
+
+
+class PushSubscription(models.Model):
+    """A browser or app's Web Push subscription: where to push a person's alerts and the keys to encrypt them.
+
+    The push ``ContactMethod`` of a person holds the subscription's ``endpoint`` as its address; the push
+    channel finds the keys here by that endpoint. The mobile API creates the subscription and its contact
+    method together. When the push service answers 404 or 410 the subscription is gone for good and is marked
+    inactive; the browser has to subscribe again.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=500, unique=True)
+    p256dh = models.CharField(max_length=200, help_text="The browser's public key (base64url) for encryption.")
+    auth = models.CharField(max_length=100, help_text="The browser's auth secret (base64url).")
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["person", "-created_at"]
+
+    def __str__(self):
+        return f"Push to {self.person} ({self.user_agent or 'unknown device'})"
+
+    def subscription_info(self) -> dict:
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
