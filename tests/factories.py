@@ -5,6 +5,8 @@ from datetime import date, time
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from units.models import ContactMethod, Membership, Person, Rotation, RotationParticipant, Unit
 from units.services import unit_ensure_tiers
@@ -45,3 +47,13 @@ def make_rotation(tier, people, *, length: int = 1, unit: str = "weeks", start: 
     for position, person in enumerate(people):
         RotationParticipant.objects.create(rotation=rotation, person=person, position=position)
     return rotation
+
+
+def login_verified(client, user):
+    """Log ``user`` in as if they had passed the second-factor form, with a static backup device."""
+    device = StaticDevice.objects.create(user=user, name="backup")
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

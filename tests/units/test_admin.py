@@ -13,7 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import add_member, make_person, make_rotation, make_unit
-from tests.units.test_admin_login import login_verified
+from tests.factories import login_verified
 from units.models import (
     ContactMethod,
     FixedRule,

@@ -2,7 +2,6 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
-from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -10,14 +9,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 PASSWORD = "correct horse battery staple"
 
 
-def login_verified(client, user):
-    """Log ``user`` in as if they had passed the OTP form, with a static backup device."""
-    device = StaticDevice.objects.create(user=user, name="backup")
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 @pytest.fixture

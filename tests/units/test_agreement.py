@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from icalendar import Calendar
 
-from tests.units.test_admin_login import login_verified
+from tests.factories import login_verified
 from units.models import Unit
 from units.schedule import resolve_callout_lists
 

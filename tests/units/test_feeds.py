@@ -210,7 +210,7 @@ def test_feed_url_is_absolute_and_serves_the_feed(client, settings, tsu, alice, 
 
 
 def test_issuing_a_new_feed_address_retires_the_old_one(client, db):
-    from tests.units.test_admin_login import login_verified
+    from tests.factories import login_verified
     from units.models import Person
 
     person = make_person("Leaky Link")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.factories import make_person, make_unit
 from tests.units.test_admin import admin_form_data
-from tests.units.test_admin_login import login_verified
+from tests.factories import login_verified
 from units.models import Unavailability
 
 UNITS_MODELS = [

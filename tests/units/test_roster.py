@@ -9,10 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_static.models import StaticDevice
 
-from tests.factories import add_member, make_person, make_unit
+from tests.factories import add_member, login_verified, make_person, make_unit
 from units.models import ContactMethod, Membership, Person, Qualification
 from units.roster import COLUMNS, Outcome, roster_import
 
@@ -359,14 +357,6 @@ def test_audit_entries_carry_the_actor(tsu, operator):
 IMPORT_URL = "/admin/units/roster-import/"
 
 
-def login_verified(client, user):
-    """Log ``user`` in as if they had passed the second-factor form."""
-    device = StaticDevice.objects.create(user=user, name="backup")
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
 
 
 def upload(content: str, name: str = "roster.csv") -> SimpleUploadedFile:
