@@ -31,7 +31,7 @@ def twilio_signed(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 
 def signed_by_twilio(request: HttpRequest) -> bool:
-    token = getattr(settings, "TWILIO_AUTH_TOKEN", "")
+    token = settings.TWILIO_AUTH_TOKEN
     if not token:
         # Anyone can compute a signature with an empty key.
         log.error("TWILIO_AUTH_TOKEN is not set: refusing Twilio webhook %s", request.path)
