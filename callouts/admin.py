@@ -1,0 +1,247 @@
+from django.contrib import admin
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from callouts import admin_views
+from callouts.live import with_counts
+from callouts.models import (
+    Callout,
+    Delivery,
+    EscalationPolicy,
+    NeedRequirement,
+    Recipient,
+    RecordedMessage,
+    ResponseRecord,
+    TierWait,
+)
+from callouts.need import describe
+from units.models import Tier
+
+STATE_COLOURS = {
+    Callout.State.ACTIVE: "#b35900",
+    Callout.State.FILLED: "#2e7d32",
+    Callout.State.EXHAUSTED: "#ba2121",
+    Callout.State.CANCELLED: "#666",
+    Callout.State.CLOSED: "#666",
+}
+
+
+def state_badge(callout: Callout) -> str:
+    colour = STATE_COLOURS[callout.state]
+    return format_html('<strong class="callout-state callout-state-{}" style="color: {}">{}</strong>',
+                       callout.state, colour, callout.get_state_display())
+
+
+def live_link(callout: Callout, text: str) -> str:
+    return format_html('<a href="{}">{}</a>', reverse("admin:callouts_callout_live", args=[callout.pk]), text)
+
+
+class TierWaitInline(admin.TabularInline):
+    model = TierWait
+    extra = 0
+    verbose_name = "wait on a list"
+    verbose_name_plural = "waits per list (lists not named here use the wait above)"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if "tier" in formset.form.base_fields:
+            formset.form.base_fields["tier"].queryset = Tier.objects.filter(unit=obj.unit)
+        return formset
+
+
+class NeedRequirementInline(admin.TabularInline):
+    model = NeedRequirement
+    extra = 0
+    verbose_name = "required role or qualification"
+    verbose_name_plural = "required roles and qualifications among the accepts"
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["unit", "wait_minutes", "list_waits", "need", "move_on_when_hopeless", "repeat_count",
+                    "fallback_to_operators"]
+    list_select_related = ["unit"]
+    search_fields = ["unit__name", "unit__code"]
+    autocomplete_fields = ["unit"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tier_waits__tier", "requirements__qualification")
+
+    def get_inlines(self, request, obj):
+        # Waits per list need the unit's lists, so they are offered once the policy is saved.
+        return [TierWaitInline, NeedRequirementInline] if obj else [NeedRequirementInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["unit"] if obj else []
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("unit/<int:unit_id>/", view(admin_views.policy_of_unit), name="callouts_escalationpolicy_unit"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="waits per list")
+    def list_waits(self, policy):
+        return ", ".join(f"{w.tier.name} {w.wait_minutes} min" for w in policy.tier_waits.all()) or "-"
+
+    @admin.display(description="need")
+    def need(self, policy):
+        requirements = [
+            {"role": r.role, "count": r.count} if r.role else {"qualification": r.qualification.code, "count": r.count}
+            for r in policy.requirements.all()
+        ]
+        return describe({"quorum": policy.quorum, "requirements": requirements})
+
+
+@admin.register(Callout)
+class CalloutAdmin(admin.ModelAdmin):
+    """The list of callouts; each opens on its live page, since callouts change only through actions."""
+
+    list_display = ["callout", "unit", "state_badge", "current_list", "accepted", "declined", "silent",
+                    "launched_at", "launched_by", "exercise"]
+    list_display_links = None
+    list_filter = ["state", ("unit", admin.RelatedOnlyFieldListFilter), "exercise"]
+    list_select_related = ["unit", "launched_by"]
+    search_fields = ["incident_ref", "message", "unit__name", "unit__code"]
+    actions = None
+
+    def get_queryset(self, request):
+        return with_counts(Callout.objects.all())
+
+    def get_ordering(self, request):
+        return ["open_first", "-launched_at"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        views = admin_views
+        return [
+            path("launch/", view(views.launch), name="callouts_callout_launch"),
+            path("<int:callout_id>/live/", view(views.live), name="callouts_callout_live"),
+            path("<int:callout_id>/live.json", view(views.live_json), name="callouts_callout_live_json"),
+            path("<int:callout_id>/escalate/", view(views.escalate_now), name="callouts_callout_escalate"),
+            path("<int:callout_id>/add-people/", view(views.add_people), name="callouts_callout_add_people"),
+            path("<int:callout_id>/resend/", view(views.resend), name="callouts_callout_resend"),
+            path("<int:callout_id>/update/", view(views.send_update), name="callouts_callout_update"),
+            path("<int:callout_id>/stand-down/", view(views.stand_down), name="callouts_callout_stand_down"),
+            path("<int:callout_id>/cancel/", view(views.cancel), name="callouts_callout_cancel"),
+            path("<int:callout_id>/close/", view(views.close), name="callouts_callout_close"),
+            *super().get_urls(),
+        ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not object_id.isdigit():
+            raise Http404
+        return redirect("admin:callouts_callout_live", int(object_id))
+
+    @admin.display(description="callout", ordering="incident_ref")
+    def callout(self, callout):
+        return live_link(callout, callout.incident_ref or callout.message[:40])
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, callout):
+        return state_badge(callout)
+
+    @admin.display(description="list alerted")
+    def current_list(self, callout):
+        if not callout.current_list:
+            return "-"
+        return f"{callout.current_list} (round {callout.round})" if callout.round > 1 else callout.current_list
+
+    @admin.display(ordering="accepted")
+    def accepted(self, callout):
+        return callout.accepted
+
+    @admin.display(ordering="declined")
+    def declined(self, callout):
+        return callout.declined
+
+    @admin.display(description="not answered", ordering="silent")
+    def silent(self, callout):
+        return callout.silent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Operators inspect who was alerted and how; the audit trail is never edited or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ResponseRecordInline(ReadOnlyInline):
+    model = ResponseRecord
+    fields = ["at", "response", "eta_minutes", "note", "channel", "actor"]
+    verbose_name_plural = "answers, oldest first"
+
+
+class DeliveryInline(ReadOnlyInline):
+    model = Delivery
+    fields = ["channel", "kind", "round", "address", "state", "due_at", "sent_at", "attempts", "error"]
+
+
+@admin.register(Recipient)
+class RecipientAdmin(ReadOnlyAdmin):
+    list_display = ["person", "callout_link", "tier_name", "notified_at", "response", "eta_minutes",
+                    "response_channel", "responded_at"]
+    list_filter = ["response", "response_channel"]
+    list_select_related = ["person", "callout__unit"]
+    search_fields = ["person__full_name", "person__badge_number", "callout__incident_ref"]
+    inlines = [ResponseRecordInline, DeliveryInline]
+
+    @admin.display(description="callout", ordering="callout")
+    def callout_link(self, recipient):
+        return live_link(recipient.callout, recipient.callout)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["person", "callout_link", "channel", "kind", "address", "state", "due_at", "sent_at",
+                    "attempts", "error_code"]
+    list_filter = ["state", "channel", "kind"]
+    list_select_related = ["recipient__person", "recipient__callout__unit"]
+    search_fields = ["address", "provider_message_id", "recipient__person__full_name"]
+
+    @admin.display(ordering="recipient__person__full_name")
+    def person(self, delivery):
+        return delivery.recipient.person
+
+    @admin.display(description="callout", ordering="recipient__callout")
+    def callout_link(self, delivery):
+        return live_link(delivery.recipient.callout, delivery.recipient.callout)
+
+
+@admin.register(RecordedMessage)
+class RecordedMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "channel", "to", "subject"]
+    list_filter = ["channel"]
+    search_fields = ["to", "subject", "body"]

@@ -1,0 +1,226 @@
+"""The operators' console inside the admin; CalloutAdmin.get_urls wraps these in admin_site.admin_view.
+
+Each action is a POST to its own view that calls one service; a refusal (CalloutError) or a bad form
+becomes an admin message on the live page, never an error page.
+"""
+
+import uuid
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from callouts import live as lives
+from callouts.admin_forms import (
+    AddPeopleForm,
+    CancelForm,
+    CloseForm,
+    LaunchForm,
+    ResendForm,
+    StandDownForm,
+    UnitChoiceForm,
+    UpdateForm,
+    launch_initial,
+)
+from callouts.models import Callout, EscalationPolicy
+from callouts.need import describe
+from callouts.services import (
+    CalloutError,
+    callout_add_people,
+    callout_cancel,
+    callout_close,
+    callout_escalate_now,
+    callout_launch,
+    callout_resend_unanswered,
+    callout_send_update,
+)
+from units.models import ContactMethod, Unit
+from units.schedule import resolve_callout_lists
+
+LAUNCH = "callouts.launch_callout"
+VIEW = "callouts.view_callout"
+
+
+def launch(request):
+    require(request, LAUNCH)
+    if request.method == "POST":
+        return launch_post(request, LaunchForm(request.POST))
+    picker = UnitChoiceForm(request.GET or None)
+    if not picker.is_valid():
+        return render(request, "admin/callouts/callout/launch_unit.html", "Launch callout", {"picker": picker})
+    unit = picker.cleaned_data["unit"]
+    form = LaunchForm(initial={**launch_initial(unit), "idempotency_key": uuid.uuid4().hex})
+    context = {"form": form, "unit": unit}
+    return render(request, "admin/callouts/callout/launch.html", f"Launch callout: {unit}", context)
+
+
+def launch_post(request, form):
+    if not form.is_valid() or "edit" in request.POST:
+        unit = form.cleaned_data.get("unit")
+        return render(request, "admin/callouts/callout/launch.html", f"Launch callout: {unit or ''}",
+                      {"form": form, "unit": unit})
+    if "confirm" in request.POST:
+        return launch_confirmed(request, form)
+    unit = form.cleaned_data["unit"]
+    context = {"form": form, "unit": unit, "lists": preview_lists(unit), "need": describe(form.need())}
+    return render(request, "admin/callouts/callout/launch_confirm.html", f"Confirm callout: {unit}", context)
+
+
+def preview_lists(unit) -> dict:
+    """The unit's lists now; the first with anyone on it is the one the launch alerts."""
+    lists = resolve_callout_lists(unit, timezone.now())
+    first = next((resolved for resolved in lists if resolved.entries), None)
+    later = [resolved for resolved in lists if first and resolved.tier.position > first.tier.position]
+    return {"first": first, "later": later}
+
+
+def launch_confirmed(request, form):
+    data = form.cleaned_data
+    callout = callout_launch(
+        unit=data["unit"], message=data["message"], actor=request.user, incident_ref=data["incident_ref"],
+        need=form.need(), priority=data["priority"], exercise=data["exercise"],
+        idempotency_key=data["idempotency_key"],
+    )
+    messages.success(request, f"Callout launched: {callout.recipients.filter(notified_at__isnull=False).count()} "
+                              "people are being alerted.")
+    return redirect("admin:callouts_callout_live", callout.pk)
+
+
+def live(request, callout_id):
+    require(request, VIEW)
+    live_callout = get_live(callout_id)
+    context = {
+        "live": live_callout,
+        "can_act": request.user.has_perm(LAUNCH),
+        "add_people_form": AddPeopleForm(),
+        "resend_form": ResendForm(initial={"channel": ContactMethod.Kind.VOICE}),
+        "update_form": UpdateForm(),
+        "stand_down_form": StandDownForm(),
+        "cancel_form": CancelForm(),
+        "close_form": CloseForm(),
+    }
+    return render(request, "admin/callouts/callout/live.html", f"Callout {live_callout.callout}", context)
+
+
+def live_json(request, callout_id):
+    require(request, VIEW)
+    live_callout = get_live(callout_id)
+    html = render_to_string("admin/callouts/callout/_live.html", {"live": live_callout})
+    return JsonResponse({**lives.as_json(live_callout), "html": html, "problems": lives.console_problems()})
+
+
+def get_live(callout_id):
+    try:
+        return lives.live_callout(callout_id)
+    except Callout.DoesNotExist:
+        raise Http404("No such callout.") from None
+
+
+@require_POST
+def escalate_now(request, callout_id):
+    def perform(callout, data):
+        callout = callout_escalate_now(callout=callout, actor=request.user)
+        if callout.state == Callout.State.EXHAUSTED:
+            return "Every list has been alerted: the callout is exhausted."
+        return "Escalated: the next list is being alerted."
+    return act(request, callout_id, None, perform)
+
+
+@require_POST
+def add_people(request, callout_id):
+    def perform(callout, data):
+        added = callout_add_people(callout=callout, people=list(data["people"]), actor=request.user)
+        return f"{len(added)} people added and alerted." if added else "Everyone chosen was already on the callout."
+    return act(request, callout_id, AddPeopleForm, perform)
+
+
+@require_POST
+def resend(request, callout_id):
+    def perform(callout, data):
+        sent = callout_resend_unanswered(callout=callout, channel=data["channel"], actor=request.user)
+        label = ContactMethod.Kind(data["channel"]).label
+        return f"{label} sent again to {sent} people who have not answered."
+    return act(request, callout_id, ResendForm, perform)
+
+
+@require_POST
+def send_update(request, callout_id):
+    def perform(callout, data):
+        sent = callout_send_update(callout=callout, text=data["text"], actor=request.user)
+        return f"Update sent: {sent} messages to those who accepted."
+    return act(request, callout_id, UpdateForm, perform)
+
+
+@require_POST
+def stand_down(request, callout_id):
+    def perform(callout, data):
+        sent = callout_send_update(callout=callout, text=data["text"], actor=request.user, stand_down=True)
+        return f"Stand-down sent: {sent} messages to those who accepted."
+    return act(request, callout_id, StandDownForm, perform)
+
+
+@require_POST
+def cancel(request, callout_id):
+    def perform(callout, data):
+        callout_cancel(callout=callout, actor=request.user, reason=data["reason"])
+        return "Callout cancelled; alerts not yet sent are stopped."
+    return act(request, callout_id, CancelForm, perform)
+
+
+@require_POST
+def close(request, callout_id):
+    def perform(callout, data):
+        callout_close(callout=callout, actor=request.user, outcome=data["outcome"])
+        return "Callout closed."
+    return act(request, callout_id, CloseForm, perform)
+
+
+def act(request, callout_id, form_class, perform):
+    """Check the operator may act, validate the form, call one service; refusals become messages."""
+    require(request, LAUNCH)
+    callout = get_object_or_404(Callout, pk=callout_id)
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, form_problem(form))
+    else:
+        try:
+            messages.success(request, perform(callout, form.cleaned_data if form else {}))
+        except CalloutError as error:
+            messages.error(request, str(error))
+    return redirect("admin:callouts_callout_live", callout_id)
+
+
+def form_problem(form) -> str:
+    return " ".join(f"{form.fields[name].label or name.capitalize()}: {' '.join(errors)}"
+                    for name, errors in form.errors.items())
+
+
+def policy_of_unit(request, unit_id):
+    """From the unit page to its policy; a unit without one yet is offered a new one or told the defaults."""
+    require(request, "callouts.view_escalationpolicy")
+    unit = get_object_or_404(Unit, pk=unit_id)
+    if policy := EscalationPolicy.objects.filter(unit=unit).first():
+        return redirect("admin:callouts_escalationpolicy_change", policy.pk)
+    if request.user.has_perm("callouts.add_escalationpolicy"):
+        return redirect(f"{reverse('admin:callouts_escalationpolicy_add')}?unit={unit.pk}")
+    defaults = EscalationPolicy()
+    need = describe({"quorum": defaults.quorum})
+    messages.info(request, f"{unit} has no escalation policy of its own, so its callouts wait "
+                           f"{defaults.wait_minutes} minutes on each list and need {need}.")
+    return redirect("admin:callouts_escalationpolicy_changelist")
+
+
+def require(request, permission):
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def render(request, template, title, context):
+    context = {**admin.site.each_context(request), "title": title, "opts": Callout._meta, **context}
+    return TemplateResponse(request, template, context)
