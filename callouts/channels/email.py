@@ -1,0 +1,40 @@
+import smtplib
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+from callouts.channels import ChannelError
+from callouts.models import Delivery
+
+
+class EmailChannel:
+    """Sends the delivery by email through Django's ``EMAIL_BACKEND`` (SMTP in production).
+
+    Returns the Message-ID it set. Raises ``ChannelError``: permanent when the address is malformed or the
+    server refuses it for good (a 5xx reply), temporary when the server cannot be reached, times out or
+    answers 4xx (full mailbox, greylisting).
+    """
+
+    def send(self, delivery: Delivery) -> str:
+        message_id = make_msgid(domain=urlsplit(settings.SITE_URL).hostname)
+        email = EmailMessage(delivery.subject, delivery.body, settings.DEFAULT_FROM_EMAIL, [delivery.address],
+                             headers={"Message-ID": message_id})
+        try:
+            email.send()
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            raise smtp_error(code, reply) from error
+        except smtplib.SMTPResponseException as error:
+            raise smtp_error(error.smtp_code, error.smtp_error) from error
+        except OSError as error:
+            raise ChannelError(f"Mail server unreachable: {error}", code="network") from error
+        except ValueError as error:
+            raise ChannelError(f"Not an email address: {error}", permanent=True, code="invalid-address") from error
+        return message_id
+
+
+def smtp_error(code: int, reply: bytes | str) -> ChannelError:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+    return ChannelError(f"Mail server answered {code}: {text}", permanent=code >= 500, code=str(code))

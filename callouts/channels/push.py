@@ -1,0 +1,60 @@
+import json
+
+import requests
+from django.conf import settings
+from pywebpush import WebPushException, webpush
+
+from callouts.channels import ChannelError
+from callouts.models import Delivery
+from units.models import PushSubscription
+
+GONE = (404, 410)
+# Push services refuse payloads over about 4 KB; the alert text is cut well before that.
+MAX_BODY = 1000
+
+
+class WebPushChannel:
+    """Sends a Web Push message signed with our VAPID key to the subscription whose endpoint is the address.
+
+    Returns the push service's message id. Raises ``ChannelError``: temporary for 429, 5xx, a timeout or no
+    connection; permanent for any other refusal. 404 and 410 mean the subscription is gone, so it is also
+    marked inactive.
+    """
+
+    def send(self, delivery: Delivery) -> str:
+        if not (settings.VAPID_PRIVATE_KEY and settings.VAPID_SUBJECT):
+            raise ChannelError("Web Push is not configured (VAPID_PRIVATE_KEY, VAPID_SUBJECT)", permanent=True,
+                               code="not-configured")
+        subscription = PushSubscription.objects.filter(endpoint=delivery.address, active=True).first()
+        if subscription is None:
+            raise ChannelError("No active push subscription at this address", permanent=True,
+                               code="no-subscription")
+        try:
+            response = webpush(
+                subscription.subscription_info(), data=json.dumps(payload(delivery)),
+                vapid_private_key=settings.VAPID_PRIVATE_KEY, vapid_claims={"sub": settings.VAPID_SUBJECT},
+                ttl=settings.WEBPUSH_TTL, timeout=settings.WEBPUSH_TIMEOUT, headers={"Urgency": "high"},
+            )
+        except WebPushException as error:
+            raise refused(error, subscription) from error
+        except ValueError as error:
+            raise ChannelError(f"Push keys unusable: {error}", permanent=True, code="invalid-key") from error
+        except requests.Timeout as error:
+            raise ChannelError(f"Push service did not answer in time: {error}", code="timeout") from error
+        except requests.RequestException as error:
+            raise ChannelError(f"Push service could not be reached: {error}", code="network") from error
+        return response.headers.get("Location", "").rsplit("/", 1)[-1][:100]
+
+
+def payload(delivery: Delivery) -> dict:
+    return {"title": delivery.subject, "body": delivery.body[:MAX_BODY],
+            "callout": delivery.recipient.callout_id, "url": f"{settings.SITE_URL}/"}
+
+
+def refused(error: WebPushException, subscription: PushSubscription) -> ChannelError:
+    status = error.status_code
+    if status in GONE:
+        PushSubscription.objects.filter(pk=subscription.pk).update(active=False)
+    temporary = status == 429 or (status is not None and status >= 500)
+    return ChannelError(f"Push service answered {status}: {error.message}", permanent=not temporary,
+                        code=str(status or "refused"))

@@ -1,0 +1,378 @@
+"""The real channels against local stand-ins for their providers: Twilio's REST API, an SMTP server, a push service."""
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import http_ece
+import pytest
+from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.core import mail
+from django.utils import timezone
+from py_vapid import Vapid
+
+from callouts import tasks
+from callouts.channels import ChannelError
+from callouts.channels.email import EmailChannel
+from callouts.channels.push import WebPushChannel
+from callouts.channels.sms import TwilioSMSChannel
+from callouts.channels.voice import TwilioVoiceChannel
+from callouts.models import Delivery, RecordedMessage
+from callouts.services import callout_launch
+from tests.callouts.conftest import LAUNCH
+from tests.twilio_double import FROM_NUMBER, twilio_double  # noqa: F401
+from units.models import ContactMethod, PushSubscription
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STATUS_URL = "http://127.0.0.1:8000/webhooks/twilio/status/"
+
+
+def launch(unit, operator):
+    return callout_launch(unit=unit, message="Missing child, Riverside Park", incident_ref="INC-1", actor=operator)
+
+
+def delivery_of(callout, name: str, channel: str) -> Delivery:
+    return Delivery.objects.select_related("recipient").get(
+        recipient__callout=callout, recipient__person__full_name=name, channel=channel
+    )
+
+
+def send_all_due(clock, until, done) -> None:
+    """Sweep once a second, as beat does, until ``done()`` or the clock reaches ``until``."""
+    while not done() and timezone.now() < until:
+        tasks.sweep()
+        clock.shift(timedelta(seconds=1))
+
+
+# SMS and voice through the twilio library, against the local Twilio double
+
+def test_sms_reaches_twilio_with_number_sender_body_and_status_callback(k9, operator, twilio_double):  # noqa: F811
+    delivery = delivery_of(launch(k9, operator), "Ann", "sms")
+    sid = TwilioSMSChannel().send(delivery)
+    [request] = twilio_double.requests("Messages")
+    assert request.params == {"To": delivery.address, "From": FROM_NUMBER, "Body": delivery.body,
+                              "StatusCallback": STATUS_URL}
+    assert request.username == settings.TWILIO_ACCOUNT_SID
+    assert sid == request.sid and sid.startswith("SM")
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_sms_rate_limit_or_server_error_is_temporary(k9, operator, twilio_double, status):  # noqa: F811
+    twilio_double.script("Messages", [status])
+    with pytest.raises(ChannelError) as raised:
+        TwilioSMSChannel().send(delivery_of(launch(k9, operator), "Ann", "sms"))
+    assert not raised.value.permanent
+    assert raised.value.code == str({429: 20429, 500: 20500, 503: 20503}[status])
+
+
+@pytest.mark.parametrize("code", [21211, 21614, 21610])
+def test_sms_refused_number_is_permanent_with_twilios_code(k9, operator, twilio_double, code):  # noqa: F811
+    twilio_double.script("Messages", [(400, code)])
+    with pytest.raises(ChannelError) as raised:
+        TwilioSMSChannel().send(delivery_of(launch(k9, operator), "Ann", "sms"))
+    assert raised.value.permanent
+    assert raised.value.code == str(code)
+
+
+def test_sms_when_twilio_hangs_is_a_temporary_timeout(k9, operator, twilio_double, settings):  # noqa: F811
+    settings.TWILIO_TIMEOUT = 0.2
+    twilio_double.script("Messages", ["hang"])
+    with pytest.raises(ChannelError) as raised:
+        TwilioSMSChannel().send(delivery_of(launch(k9, operator), "Ann", "sms"))
+    assert not raised.value.permanent
+    assert raised.value.code == "timeout"
+
+
+def test_sms_when_twilio_cannot_be_reached_is_temporary(k9, operator, twilio_double, settings):  # noqa: F811
+    settings.TWILIO_API_BASE = f"http://127.0.0.1:{closed_port()}"
+    with pytest.raises(ChannelError) as raised:
+        TwilioSMSChannel().send(delivery_of(launch(k9, operator), "Ann", "sms"))
+    assert not raised.value.permanent
+    assert raised.value.code == "network"
+
+
+def test_sms_without_twilio_credentials_fails_for_good(k9, operator, twilio_double, settings):  # noqa: F811
+    settings.TWILIO_AUTH_TOKEN = ""
+    with pytest.raises(ChannelError) as raised:
+        TwilioSMSChannel().send(delivery_of(launch(k9, operator), "Ann", "sms"))
+    assert raised.value.permanent
+    assert twilio_double.requests("Messages") == []
+
+
+def test_voice_call_asks_twilio_to_fetch_this_deliverys_call_flow(k9, operator, twilio_double):  # noqa: F811
+    delivery = delivery_of(launch(k9, operator), "Ann", "voice")
+    sid = TwilioVoiceChannel().send(delivery)
+    [request] = twilio_double.requests("Calls")
+    assert request.params == {"To": delivery.address, "From": FROM_NUMBER, "StatusCallback": STATUS_URL,
+                              "Url": f"http://127.0.0.1:8000/webhooks/twilio/voice/{delivery.id}/"}
+    assert sid == request.sid and sid.startswith("CA")
+
+
+def test_voice_refused_number_is_permanent(k9, operator, twilio_double):  # noqa: F811
+    twilio_double.script("Calls", [(400, 21211)])
+    with pytest.raises(ChannelError) as raised:
+        TwilioVoiceChannel().send(delivery_of(launch(k9, operator), "Ann", "voice"))
+    assert raised.value.permanent
+
+
+# SMS through the whole send path: leases, retries with backoff, failure and the next channel
+
+@pytest.fixture
+def sms_by_twilio(settings, twilio_double):  # noqa: F811
+    settings.MUSTER_CHANNELS = {**settings.MUSTER_CHANNELS, "sms": "callouts.channels.sms.TwilioSMSChannel"}
+    return twilio_double
+
+
+def test_sms_retried_after_429_and_500_reaches_each_person_exactly_once(k9, operator, clock, sms_by_twilio):
+    sms_by_twilio.script("Messages", [429, 500, 201])
+    callout = launch(k9, operator)
+    sms = Delivery.objects.filter(recipient__callout=callout, channel="sms")
+    send_all_due(clock, until=LAUNCH + timedelta(seconds=30),
+                 done=lambda: not sms.exclude(state=Delivery.State.SENT).exists())
+    accepted = [r for r in sms_by_twilio.requests("Messages") if r.status == 201]
+    assert sorted(r.params["To"] for r in accepted) == sorted(sms.values_list("address", flat=True))
+    assert len(sms_by_twilio.requests("Messages")) == 5
+    assert sorted(sms.values_list("provider_message_id", flat=True)) == sorted(r.sid for r in accepted)
+    assert sorted(sms.values_list("attempts", flat=True)) == [1, 2, 2]
+
+
+def test_sms_that_always_fails_ends_failed_and_the_call_comes_before_its_delay(k9, operator, clock, sms_by_twilio):
+    sms_by_twilio.always("Messages", 500)
+    callout = launch(k9, operator)
+    sms = Delivery.objects.filter(recipient__callout=callout, channel="sms")
+    send_all_due(clock, until=LAUNCH + timedelta(seconds=59),
+                 done=lambda: not sms.exclude(state=Delivery.State.FAILED).exists())
+    assert set(sms.values_list("state", "attempts", "error_code")) == {
+        (Delivery.State.FAILED, settings.DELIVERY_MAX_ATTEMPTS, "20500")
+    }
+    assert len(sms_by_twilio.requests("Messages")) == 3 * settings.DELIVERY_MAX_ATTEMPTS
+    tasks.sweep()
+    assert timezone.now() < LAUNCH + timedelta(minutes=1)
+    called = RecordedMessage.objects.filter(delivery__recipient__callout=callout, channel="voice")
+    assert sorted(m.delivery.recipient.person.full_name for m in called) == ["Ann", "Ben", "Cat"]
+
+
+# Email through Django's mail backends
+
+@pytest.fixture
+def ann_by_email(k9):
+    return ContactMethod.objects.create(person=k9.people["Ann"], kind="email", address="ann@police.example",
+                                        delay_minutes=2)
+
+
+def test_email_goes_through_the_configured_backend_with_the_message_id_it_returns(k9, operator, ann_by_email,
+                                                                                  settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    delivery = delivery_of(launch(k9, operator), "Ann", "email")
+    message_id = EmailChannel().send(delivery)
+    [sent] = mail.outbox
+    assert (sent.to, sent.subject, sent.body) == (["ann@police.example"], delivery.subject, delivery.body)
+    assert sent.from_email == settings.DEFAULT_FROM_EMAIL
+    assert sent.extra_headers["Message-ID"] == message_id
+
+
+class Mailbox:
+    """An SMTP server on loopback that keeps what it accepts and refuses addresses on request."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=closed_port(), loop=asyncio.new_event_loop())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", controller.port, False
+    yield mailbox
+    controller.stop()
+
+
+def test_email_over_smtp_arrives_with_the_accept_and_decline_links(k9, operator, ann_by_email, smtp_server):
+    delivery = delivery_of(launch(k9, operator), "Ann", "email")
+    message_id = EmailChannel().send(delivery)
+    [envelope] = smtp_server.messages
+    text = envelope.content.decode()
+    assert envelope.rcpt_tos == ["ann@police.example"]
+    assert f"Message-ID: {message_id}" in text
+    assert "Accept: http://127.0.0.1:8000/respond/" in text
+    assert "Decline: http://127.0.0.1:8000/respond/" in text
+
+
+@pytest.mark.parametrize("reply, permanent", [("550 5.1.1 No such user", True), ("450 4.2.1 Try again later", False)])
+def test_email_refused_by_the_server_is_permanent_only_for_a_5xx_reply(k9, operator, ann_by_email, smtp_server,
+                                                                       reply, permanent):
+    smtp_server.refuse["ann@police.example"] = reply
+    with pytest.raises(ChannelError) as raised:
+        EmailChannel().send(delivery_of(launch(k9, operator), "Ann", "email"))
+    assert raised.value.permanent is permanent
+    assert raised.value.code == reply[:3]
+    assert smtp_server.messages == []
+
+
+def test_email_when_the_server_cannot_be_reached_is_temporary(k9, operator, ann_by_email, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
+    with pytest.raises(ChannelError) as raised:
+        EmailChannel().send(delivery_of(launch(k9, operator), "Ann", "email"))
+    assert not raised.value.permanent
+
+
+# Web Push with VAPID, against a push service on loopback
+
+class PushService:
+    """A push service endpoint that keeps each request and answers with the status it is told."""
+
+    def __init__(self):
+        self.status = 201
+        self.received: list[tuple[dict, bytes]] = []
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                service.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(service.status)
+                self.send_header("Location", f"{self.path}/messages/m-{len(service.received)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_port}/push/v2/device-1"
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.fixture
+def vapid(settings):
+    key = Vapid()
+    key.generate_keys()
+    settings.VAPID_PRIVATE_KEY = b64url(key.private_key.private_numbers().private_value.to_bytes(32, "big"))
+    settings.VAPID_SUBJECT = "mailto:duty@police.example"
+    return key
+
+
+@pytest.fixture
+def push_service():
+    service = PushService()
+    thread = threading.Thread(target=service.server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield service
+    service.server.shutdown()
+    service.server.server_close()
+
+
+@pytest.fixture
+def ann_subscribed(k9, push_service):
+    """Ann's browser: its own key pair and auth secret, and the subscription Muster keeps for it."""
+    browser_key = ec.generate_private_key(ec.SECP256R1())
+    public = browser_key.public_key().public_bytes(serialization.Encoding.X962,
+                                                   serialization.PublicFormat.UncompressedPoint)
+    auth = os.urandom(16)
+    subscription = PushSubscription.objects.create(person=k9.people["Ann"], endpoint=push_service.endpoint,
+                                                   p256dh=b64url(public), auth=b64url(auth))
+    ContactMethod.objects.filter(person=k9.people["Ann"], kind="push").update(address=push_service.endpoint)
+    subscription.browser_key, subscription.auth_secret = browser_key, auth
+    return subscription
+
+
+def test_push_is_signed_with_vapid_and_only_the_browser_can_read_it(k9, operator, vapid, push_service,
+                                                                    ann_subscribed):
+    callout = launch(k9, operator)
+    delivery = delivery_of(callout, "Ann", "push")
+    message_id = WebPushChannel().send(delivery)
+    [(headers, body)] = push_service.received
+    assert message_id == "m-1"
+    assert Vapid.verify(headers["authorization"])
+    assert headers["authorization"].endswith("k=" + b64url(vapid.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)))
+    assert (headers["urgency"], headers["ttl"]) == ("high", str(settings.WEBPUSH_TTL))
+    plain = http_ece.decrypt(body, private_key=ann_subscribed.browser_key, auth_secret=ann_subscribed.auth_secret)
+    assert json.loads(plain) == {"title": delivery.subject, "body": delivery.body, "callout": callout.id,
+                                 "url": "http://127.0.0.1:8000/"}
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_push_to_a_subscription_that_is_gone_is_permanent_and_retires_it(k9, operator, vapid, push_service,
+                                                                         ann_subscribed, status):
+    push_service.status = status
+    with pytest.raises(ChannelError) as raised:
+        WebPushChannel().send(delivery_of(launch(k9, operator), "Ann", "push"))
+    assert raised.value.permanent
+    ann_subscribed.refresh_from_db()
+    assert not ann_subscribed.active
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_push_rate_limit_or_server_error_is_temporary_and_keeps_the_subscription(k9, operator, vapid, push_service,
+                                                                                 ann_subscribed, status):
+    push_service.status = status
+    with pytest.raises(ChannelError) as raised:
+        WebPushChannel().send(delivery_of(launch(k9, operator), "Ann", "push"))
+    assert not raised.value.permanent
+    ann_subscribed.refresh_from_db()
+    assert ann_subscribed.active
+
+
+def test_push_without_an_active_subscription_fails_for_good(k9, operator, vapid, push_service, ann_subscribed):
+    PushSubscription.objects.update(active=False)
+    with pytest.raises(ChannelError) as raised:
+        WebPushChannel().send(delivery_of(launch(k9, operator), "Ann", "push"))
+    assert raised.value.permanent
+    assert push_service.received == []
+
+
+# Which classes serve the channels
+
+def channels_with(tmp_path, **env) -> dict:
+    clean = {k: v for k, v in os.environ.items() if not k.endswith("_CHANNEL") and k != "MUSTER_PROVIDERS"}
+    clean.update({"DJANGO_SETTINGS_MODULE": "config.settings", "MUSTER_VAR_DIR": str(tmp_path), **env})
+    probe = "import json; from django.conf import settings; print(json.dumps(settings.MUSTER_CHANNELS))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=clean, capture_output=True, text=True,
+                            check=True)
+    return json.loads(result.stdout)
+
+
+def test_live_providers_use_the_real_channels_and_one_variable_still_overrides(tmp_path):
+    assert set(channels_with(tmp_path).values()) == {"callouts.channels.recording.RecordingChannel"}
+    assert channels_with(tmp_path, MUSTER_PROVIDERS="live", EMAIL_CHANNEL="callouts.channels.recording."
+                         "RecordingChannel") == {
+        "push": "callouts.channels.push.WebPushChannel",
+        "sms": "callouts.channels.sms.TwilioSMSChannel",
+        "voice": "callouts.channels.voice.TwilioVoiceChannel",
+        "email": "callouts.channels.recording.RecordingChannel",
+    }
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
