@@ -12,7 +12,7 @@ class UnitChoiceForm(forms.Form):
 
 class LaunchForm(forms.Form):
     unit = forms.ModelChoiceField(queryset=Unit.objects.filter(active=True), widget=forms.HiddenInput)
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "autofocus": True}),
                               help_text="What, where, and where to report. Sent as written to everyone alerted.")
     incident_ref = forms.CharField(label="Incident reference", max_length=60, required=False)
     priority = forms.ChoiceField(choices=Callout.Priority.choices, initial=Callout.Priority.URGENT)

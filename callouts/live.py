@@ -11,7 +11,7 @@ from django.utils import timezone
 from callouts import need as needs
 from callouts.models import Callout, Delivery, Heartbeat, Recipient
 from callouts.selectors import overdue_problems
-from units.models import ContactMethod
+from units.models import ContactMethod, Membership
 
 # Beat sends a heartbeat every 15 s; four missed in a row means timers have stopped.
 HEARTBEAT_STALE = timedelta(seconds=60)
@@ -41,6 +41,13 @@ class ChannelCell:
 class PersonRow:
     recipient: Recipient
     cells: list[ChannelCell | None]
+
+    @property
+    def details(self) -> str:
+        """Role (unless a plain member) and qualifications, as frozen at launch."""
+        role = self.recipient.role
+        shown = [Membership.Role(role).label] if role in Membership.Role.values and role != "member" else []
+        return ", ".join(shown + self.recipient.qualifications)
 
 
 @dataclass
@@ -103,14 +110,14 @@ def live_callout(callout_id: int) -> LiveCallout:
     )
     used = {d.channel for r in recipients for d in r.deliveries.all()}
     channels = [(kind, label) for kind, label in ContactMethod.Kind.choices if kind in used]
-    tiers: dict[int, TierGroup] = {}
+    # People added by hand share the current list's position but are shown as a group of their own.
+    tiers: dict[tuple[int, str], TierGroup] = {}
     for recipient in recipients:
-        if recipient.tier_position not in tiers:
-            tiers[recipient.tier_position] = TierGroup(
-                position=recipient.tier_position, name=recipient.tier_name, alerted=False,
-                current=recipient.tier_position == callout.current_tier,
-            )
-        group = tiers[recipient.tier_position]
+        key = (recipient.tier_position, recipient.tier_name)
+        if key not in tiers:
+            tiers[key] = TierGroup(position=recipient.tier_position, name=recipient.tier_name, alerted=False,
+                                   current=recipient.tier_position == callout.current_tier)
+        group = tiers[key]
         group.alerted = group.alerted or recipient.notified_at is not None
         group.rows.append(PersonRow(recipient, cells_for(recipient, channels)))
     return LiveCallout(callout=callout, now=timezone.now(), channels=channels, tiers=list(tiers.values()),

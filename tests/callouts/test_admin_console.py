@@ -280,6 +280,7 @@ def test_add_people_alerts_them_and_is_audited(console, k9, dispatcher):
     tasks.sweep()
 
     assert "1 people added and alerted." in messages_of(response)
+    assert [t["name"] for t in live_json(console, callout)["tiers"]] == ["Primary", "Added by operator", "Secondary"]
     assert RecordedMessage.objects.filter(delivery__recipient__person=zoe, channel="push").exists()
     assert "callout_people_added" in events(callout)
 
