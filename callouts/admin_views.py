@@ -68,16 +68,21 @@ def launch_post(request, form):
     if "confirm" in request.POST:
         return launch_confirmed(request, form)
     unit = form.cleaned_data["unit"]
-    context = {"form": form, "unit": unit, "lists": preview_lists(unit), "need": describe(form.need())}
+    first, later = preview_lists(unit)
+    context = {"form": form, "unit": unit, "first": first, "later": later, "need": describe(form.need())}
     return render(request, "admin/callouts/callout/launch_confirm.html", f"Confirm callout: {unit}", context)
 
 
-def preview_lists(unit) -> dict:
-    """The unit's lists now; the first with anyone on it is the one the launch alerts."""
-    lists = resolve_callout_lists(unit, timezone.now())
-    first = next((resolved for resolved in lists if resolved.entries), None)
-    later = [resolved for resolved in lists if first and resolved.tier.position > first.tier.position]
-    return {"first": first, "later": later}
+def preview_lists(unit) -> tuple[tuple[str, list] | None, list[tuple[str, list]]]:
+    """The list the launch alerts (the first with anyone on it) and the lists after it, each person once."""
+    seen, lists = set(), []
+    for resolved in resolve_callout_lists(unit, timezone.now()):
+        people = [entry.person for entry in resolved.entries if entry.person.id not in seen]
+        seen.update(person.id for person in people)
+        lists.append((resolved.tier.name, people))
+    while lists and not lists[0][1]:
+        lists.pop(0)
+    return (lists[0], lists[1:]) if lists else (None, [])
 
 
 def launch_confirmed(request, form):

@@ -116,6 +116,34 @@ def test_first_post_shows_who_will_be_alerted_and_launches_nothing(console, k9):
     assert not Callout.objects.exists()
 
 
+def test_confirmation_names_the_first_list_with_anyone_on_it_and_each_person_once(console, k9):
+    FixedRule.objects.filter(tier__position=1).delete()
+
+    response = console.post(LAUNCH_URL, launch_form_data(console, k9))
+
+    assert "You are about to alert 2 people on Canine Unit Secondary: Dan, Eve" in " ".join(
+        response.content.decode().split())
+
+
+def test_confirmation_names_a_person_on_two_lists_only_on_the_first(console, k9):
+    FixedRule.objects.create(tier=k9.tiers.get(position=1), person=k9.people["Dan"])
+
+    response = console.post(LAUNCH_URL, launch_form_data(console, k9))
+
+    content = " ".join(response.content.decode().split())
+    assert "alert 4 people on Canine Unit Primary: Ann, Ben, Cat, Dan" in content
+    assert "Secondary: Eve" in content
+
+
+def test_confirmation_warns_when_nobody_is_on_any_list(console, k9):
+    FixedRule.objects.all().delete()
+    k9.tiers.get(position=2).rotations.all().delete()
+
+    response = console.post(LAUNCH_URL, launch_form_data(console, k9))
+
+    assert "Nobody is on any of Canine Unit" in " ".join(response.content.decode().split())
+
+
 def test_confirming_launches_and_opens_the_live_page(console, k9, dispatcher):
     response = launch_through_console(console, k9)
 
