@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
-from callouts.models import Callout
+from callouts.models import Callout, EscalationPolicy, TierWait
 from callouts.services import callout_launch
 from tests.factories import login_verified
 
@@ -111,10 +111,16 @@ def test_operators_see_the_action_buttons(callout):
     assert reverse("admin:callouts_callout_escalate", args=[callout.pk]) in page.content.decode()
 
 
-def test_supervisors_read_policies_but_do_not_change_them(k9):
-    client = staff_client("Supervisors")
+@pytest.mark.parametrize("group_name", ["Operators", "Supervisors"])
+def test_operators_and_supervisors_read_policies_but_do_not_change_them(group_name, k9):
+    policy = EscalationPolicy.objects.create(unit=k9, quorum=2)
+    TierWait.objects.create(policy=policy, tier=k9.tiers.get(position=1), wait_minutes=3)
+    client = staff_client(group_name)
+    url = reverse("admin:callouts_escalationpolicy_change", args=[policy.pk])
 
     assert client.get(reverse("admin:callouts_escalationpolicy_changelist")).status_code == 200
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"wait_minutes": 1, "quorum": 1}).status_code == 403
     assert client.get(reverse("admin:callouts_escalationpolicy_add")).status_code == 403
 
 
