@@ -10,7 +10,8 @@ Twilio sends, checks the account's basic auth, records every request, and answer
     [r.params["To"] for r in double.requests("Messages") if r.status == 201]
 
 Use the ``twilio_double`` fixture (import it into the test module) to point the settings at it, or, for a
-worker in another process, pass ``double.env()`` into its environment.
+worker in another process, pass ``double.env()`` into its environment (with ``SMS_CHANNEL`` or
+``MUSTER_PROVIDERS=live`` to send through Twilio at all) and wait with ``double.wait_for("Messages", 3)``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class RecordedRequest:
     path: str
     params: dict[str, str]
     username: str
+    password: str
     status: int = 0
     sid: str = ""
 
@@ -118,7 +120,7 @@ class TwilioDouble:
             return script.popleft() if script else self._then[resource]
 
     def _answer(self, record: RecordedRequest, account_sid: str) -> tuple[int, dict]:
-        if record.username != self.account_sid or account_sid != self.account_sid:
+        if (record.username, record.password, account_sid) != (self.account_sid, self.auth_token, self.account_sid):
             return error(401, 20003)
         reply = self._next_reply(record.resource)
         if reply == HANG:
@@ -149,7 +151,7 @@ class TwilioDouble:
                 if parts[:2] != [API_VERSION, "Accounts"] or resource not in RESOURCES:
                     self.reply(*error(404, 20404))
                     return
-                record = RecordedRequest(resource, self.path, params, basic_auth_user(self.headers))
+                record = RecordedRequest(resource, self.path, params, *basic_auth(self.headers))
                 with double._lock:
                     double._log.append(record)
                 status, body = double._answer(record, parts[2])
@@ -173,11 +175,12 @@ class TwilioDouble:
         return Handler
 
 
-def basic_auth_user(headers) -> str:
+def basic_auth(headers) -> tuple[str, str]:
     scheme, _, encoded = headers.get("Authorization", "").partition(" ")
     if scheme != "Basic":
-        return ""
-    return base64.b64decode(encoded).decode().partition(":")[0]
+        return "", ""
+    username, _, password = base64.b64decode(encoded).decode().partition(":")
+    return username, password
 
 
 def error(status: int, code: int, to: str = "") -> tuple[int, dict]:

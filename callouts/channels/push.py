@@ -9,6 +9,8 @@ from callouts.models import Delivery
 from units.models import PushSubscription
 
 GONE = (404, 410)
+# Without high urgency a phone saving its battery may hold the alert back until it next wakes.
+URGENCY = {"Urgency": "high"}
 # Push services refuse payloads over about 4 KB; the alert text is cut well before that.
 MAX_BODY = 1000
 
@@ -33,7 +35,7 @@ class WebPushChannel:
             response = webpush(
                 subscription.subscription_info(), data=json.dumps(payload(delivery)),
                 vapid_private_key=settings.VAPID_PRIVATE_KEY, vapid_claims={"sub": settings.VAPID_SUBJECT},
-                ttl=settings.WEBPUSH_TTL, timeout=settings.WEBPUSH_TIMEOUT, headers={"Urgency": "high"},
+                ttl=settings.WEBPUSH_TTL, timeout=settings.WEBPUSH_TIMEOUT, headers=URGENCY,
             )
         except WebPushException as error:
             raise refused(error, subscription) from error

@@ -110,6 +110,14 @@ def test_sms_without_twilio_credentials_fails_for_good(k9, operator, twilio_doub
     assert twilio_double.requests("Messages") == []
 
 
+def test_sms_with_credentials_twilio_refuses_fails_for_good(k9, operator, twilio_double, settings):  # noqa: F811
+    settings.TWILIO_AUTH_TOKEN = "an-old-token"
+    with pytest.raises(ChannelError) as raised:
+        TwilioSMSChannel().send(delivery_of(launch(k9, operator), "Ann", "sms"))
+    assert raised.value.permanent
+    assert raised.value.code == "20003"
+
+
 def test_voice_call_asks_twilio_to_fetch_this_deliverys_call_flow(k9, operator, twilio_double):  # noqa: F811
     delivery = delivery_of(launch(k9, operator), "Ann", "voice")
     sid = TwilioVoiceChannel().send(delivery)

@@ -95,7 +95,7 @@ def test_undelivered_sms_fails_and_brings_the_call_forward_at_once(callout):
     assert [m.delivery.recipient.person.full_name for m in called] == ["Ann"]
 
 
-def test_a_replayed_failure_is_handled_once(callout, clock):
+def test_a_replayed_failure_changes_nothing_the_second_time(callout, clock):
     sms = delivery_of(callout, "Ann", "sms")
     report(sms, "failed", ErrorCode="30008")
     clock.shift(timedelta(seconds=5))
