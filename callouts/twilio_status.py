@@ -2,7 +2,8 @@
 
 A delivery's state only moves forward, in one conditional UPDATE, so a replayed callback or one that arrives
 after a later status changes nothing. A message or call that failed is handled as a send that failed for good:
-the person's next channel is brought forward.
+the person's next channel is brought forward. ``twilio_signed`` checks the signature over the address Twilio
+was given (``SITE_URL``), because behind a proxy the Host and scheme Django sees are not the ones Twilio signed.
 """
 
 from __future__ import annotations
