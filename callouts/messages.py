@@ -26,4 +26,6 @@ def compose(callout, channel: str, *, kind: str = "alert", text: str = "", recip
     if channel == "email" and recipient_id is not None:
         return subject, (f"{callout.message}\n\nAccept: {response_link(recipient_id, 'accept')}\n"
                          f"Decline: {response_link(recipient_id, 'decline')}\n")
+    if channel == "push":
+        return subject, f"{callout.message} Open Muster to accept or decline."
     return subject, f"{subject}: {callout.message} Reply Y to accept (Y 15 = ETA 15 min) or N to decline."

@@ -117,6 +117,7 @@ class Callout(models.Model):
 
     class Meta:
         ordering = ["-launched_at"]
+        permissions = [("launch_callout", "Can launch callouts and act on them")]
         indexes = [models.Index(fields=["state", "escalate_at"], name="callout_due_idx")]
         constraints = [
             models.CheckConstraint(
@@ -203,7 +204,7 @@ class Delivery(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     sequence = models.PositiveSmallIntegerField(default=0, help_text="Which update this is; 0 for the alert.")
     channel = models.CharField(max_length=10, choices=ContactMethod.Kind.choices)
-    address = models.CharField(max_length=254)
+    address = models.CharField(max_length=500)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
@@ -236,7 +237,7 @@ class RecordedMessage(models.Model):
 
     delivery = models.ForeignKey(Delivery, on_delete=models.SET_NULL, null=True, related_name="recorded")
     channel = models.CharField(max_length=10, choices=ContactMethod.Kind.choices)
-    to = models.CharField(max_length=254)
+    to = models.CharField(max_length=500)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)

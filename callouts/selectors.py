@@ -1,8 +1,10 @@
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from callouts.models import Callout, Delivery
+from callouts.models import Callout, Delivery, Recipient
+from units.models import ContactMethod, normalize_phone
 
 OVERDUE_GRACE = timedelta(seconds=30)
 
@@ -20,3 +22,26 @@ def overdue_problems() -> list[str]:
     if stuck:
         problems.append(f"{stuck} message(s) stuck sending with no outcome from the provider: check who was reached")
     return problems
+
+
+def recipient_for_phone(phone: str) -> Recipient | None:
+    """Whom a text from this number answers for: their newest open callout they were alerted to.
+
+    With none open, their newest callout of any state, so that a late "Y" hears the callout is over
+    rather than that there never was one. A person with two open callouts answers the newer; every
+    confirmation names the unit and incident so they can tell which.
+    """
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError:
+        return None
+    alerted = (
+        Recipient.objects.filter(
+            person__contact_methods__kind__in=ContactMethod.PHONE_KINDS,
+            person__contact_methods__address=phone,
+            notified_at__isnull=False,
+        )
+        .select_related("callout__unit", "person__user")
+        .order_by("-callout__launched_at", "-id")
+    )
+    return alerted.filter(callout__state__in=Callout.OPEN_STATES).first() or alerted.first()

@@ -12,7 +12,7 @@ import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -51,10 +51,25 @@ def policy_snapshot(unit: Unit) -> tuple[dict, dict]:
 def callout_launch(*, unit: Unit, message: str, actor, incident_ref: str = "", need: dict | None = None,
                    priority: str = Callout.Priority.URGENT, exercise: bool = False,
                    idempotency_key: str | None = None) -> Callout:
-    """Freeze the unit's lists and policy, alert the first list that has anyone on it."""
-    with transaction.atomic(), acting(actor):
+    """Freeze the unit's lists and policy, alert the first list that has anyone on it.
+
+    A retried launch with the same idempotency key returns the first callout instead of paging twice,
+    also when the two arrive at the same moment (the unique key decides).
+    """
+    if idempotency_key and (existing := Callout.objects.filter(idempotency_key=idempotency_key).first()):
+        return existing
+    try:
+        return launch(unit=unit, message=message, actor=actor, incident_ref=incident_ref, need=need,
+                      priority=priority, exercise=exercise, idempotency_key=idempotency_key)
+    except IntegrityError:
         if idempotency_key and (existing := Callout.objects.filter(idempotency_key=idempotency_key).first()):
             return existing
+        raise
+
+
+def launch(*, unit: Unit, message: str, actor, incident_ref: str, need: dict | None, priority: str,
+           exercise: bool, idempotency_key: str | None) -> Callout:
+    with transaction.atomic(), acting(actor):
         now = timezone.now()
         policy, default_need = policy_snapshot(unit)
         callout = Callout(
@@ -257,7 +272,14 @@ def stop_alerts(deliveries) -> int:
 
 
 def callout_cancel(*, callout: Callout, actor, reason: str) -> Callout:
-    return close(callout, actor, Callout.State.CANCELLED, reason, "callout_cancelled")
+    """Cancel, and tell everyone who had accepted to stand down."""
+    with transaction.atomic():
+        callout = close(callout, actor, Callout.State.CANCELLED, reason, "callout_cancelled")
+        accepted = callout.recipients.filter(response=Recipient.Response.ACCEPT)
+        notify(callout, accepted, timezone.now(), kind=Delivery.Kind.UPDATE,
+               sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=f"STAND DOWN: callout cancelled. {reason}")
+        transaction.on_commit(dispatch_soon)
+    return callout
 
 
 def callout_close(*, callout: Callout, actor, outcome: str) -> Callout:
@@ -418,12 +440,43 @@ def delivery_failed(*, delivery: Delivery, error: ChannelError) -> str:
         state=Delivery.State.FAILED, error_code=error.code, error=str(error), updated_at=now
     )
     log.error("Delivery %s failed for good: %s", delivery.pk, error)
+    failed_for_good(delivery, now)
+    return Delivery.State.FAILED
+
+
+def failed_for_good(delivery: Delivery, now: datetime) -> None:
+    """The person's next channel is used at once, and the list may now be unable to meet the need."""
     bring_forward_next_channel(delivery, now)
     with transaction.atomic():
         callout = Callout.objects.select_for_update().get(pk=delivery.recipient.callout_id)
         if callout.state == Callout.State.ACTIVE:
             reassess(callout, now)
-    return Delivery.State.FAILED
+
+
+# Status only moves forward: a replayed or late provider report finds its state already past and changes nothing.
+STATE_RANK = {
+    Delivery.State.PENDING: 0, Delivery.State.SENDING: 1, Delivery.State.SENT: 2,
+    Delivery.State.DELIVERED: 3, Delivery.State.FAILED: 3, Delivery.State.CANCELLED: 3,
+}
+
+
+def delivery_status_reported(*, provider_message_id: str, state: str, error_code: str = "", error: str = "") -> bool:
+    """A provider reports what became of a message; True when the delivery moved forward."""
+    delivery = Delivery.objects.filter(provider_message_id=provider_message_id).first()
+    if delivery is None:
+        log.warning("Provider status %s for unknown message %s", state, provider_message_id)
+        return False
+    now = timezone.now()
+    changes = {"state": state, "updated_at": now}
+    if state == Delivery.State.FAILED:
+        changes.update(error_code=error_code[:40], error=error)
+    earlier = [s for s, rank in STATE_RANK.items() if rank < STATE_RANK[state]]
+    if Delivery.objects.filter(pk=delivery.pk, state__in=earlier).update(**changes) != 1:
+        return False
+    if state == Delivery.State.FAILED:
+        log.warning("Delivery %s failed at the provider: %s %s", delivery.pk, error_code, error)
+        failed_for_good(delivery, now)
+    return True
 
 
 def bring_forward_next_channel(delivery: Delivery, now: datetime) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -21,9 +20,10 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from callouts.models import Callout, Delivery, Recipient
 from callouts.replies import MAX_ETA_MINUTES, Reply, parse_sms_reply
+from callouts.selectors import recipient_for_phone
 from callouts.services import CalloutError, callout_respond
 from callouts.twilio_auth import twilio_signed
-from units.models import ContactMethod, normalize_phone
+from units.models import ContactMethod
 
 SMS_HELP = "Reply Y to accept, Y 15 for ETA 15 min, N to decline."
 SMS_NO_CALLOUT = "No active callout for this number."
@@ -46,29 +46,6 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
     response = MessagingResponse()
     response.message(text)
     return twiml(response)
-
-
-def recipient_for_phone(phone: str) -> Recipient | None:
-    """Whom a text from this number answers for: their newest open callout they were alerted to.
-
-    With none open, their newest callout of any state, so that a late "Y" hears the callout is over
-    rather than that there never was one. A person with two open callouts answers the newer; every
-    confirmation names the unit and incident so they can tell which.
-    """
-    try:
-        phone = normalize_phone(phone)
-    except ValidationError:
-        return None
-    alerted = (
-        Recipient.objects.filter(
-            person__contact_methods__kind__in=ContactMethod.PHONE_KINDS,
-            person__contact_methods__address=phone,
-            notified_at__isnull=False,
-        )
-        .select_related("callout__unit", "person__user")
-        .order_by("-callout__launched_at", "-id")
-    )
-    return alerted.filter(callout__state__in=Callout.OPEN_STATES).first() or alerted.first()
 
 
 def sms_answer(recipient: Recipient, reply: Reply) -> str:

@@ -187,7 +187,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # One line per task run would bury everything else: the sweep runs every second.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    "loggers": {"celery.app.trace": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }
 
 # Days ahead the coverage-gap report and schedule preview look.
@@ -202,7 +202,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "auditlog",
     "callouts.heartbeat",
 )
-AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token")
+AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token", "auth", "p256dh")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Callout delivery: channel classes, and how long a send may take before its outcome counts as unknown.

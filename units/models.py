@@ -77,9 +77,9 @@ class ContactMethod(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_methods")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     address = models.CharField(
-        max_length=254,
+        max_length=500,
         help_text="E.164 phone number (+447911123456) for SMS and voice, an address for email, "
-        "a device label for push.",
+        "the subscription endpoint for push (set by the app).",
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order in which channels are tried.")
     delay_minutes = models.PositiveSmallIntegerField(
@@ -191,7 +191,8 @@ class Rotation(models.Model):
         max_length=7,
         default="0123456",
         validators=[RegexValidator(r"^0?1?2?3?4?5?6?$", "Weekdays are digits 0 (Monday) to 6 (Sunday).")],
-        help_text="Local days on which this layer is on call, e.g. weekdays only for a weekday layer.",
+        help_text="Days on which this layer is on call, e.g. weekdays only for a weekday layer. "
+        "A duty day runs from one handoff time to the next, not from midnight.",
     )
 
     class Meta:

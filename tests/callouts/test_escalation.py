@@ -275,3 +275,23 @@ def test_stand_down_goes_to_everyone_who_accepted(k9, operator):
     updates = RecordedMessage.objects.filter(delivery__kind="update")
     assert {m.delivery.recipient.person.full_name for m in updates} == {"Ann"}
     assert all("STAND DOWN. Subject found safe" in m.body for m in updates)
+
+
+def test_cancelling_tells_everyone_who_accepted_to_stand_down(k9, operator):
+    from callouts.services import callout_cancel
+
+    callout = launch(k9, operator)
+    tasks.sweep()
+    answer(callout, "Ann", "accept")
+    callout_cancel(callout=callout, actor=operator, reason="Subject found safe")
+    tasks.sweep()
+    updates = RecordedMessage.objects.filter(delivery__kind="update")
+    assert {m.delivery.recipient.person.full_name for m in updates} == {"Ann"}
+    assert all("STAND DOWN: callout cancelled. Subject found safe" in m.body for m in updates)
+
+
+def test_a_retried_launch_with_the_same_key_pages_once(k9, operator):
+    first = launch(k9, operator, idempotency_key="cad-123")
+    again = launch(k9, operator, idempotency_key="cad-123")
+    assert again.pk == first.pk
+    assert Callout.objects.count() == 1

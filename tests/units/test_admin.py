@@ -12,8 +12,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import add_member, make_person, make_rotation, make_unit
-from tests.factories import login_verified
+from tests.factories import add_member, login_verified, make_person, make_rotation, make_unit
 from units.models import (
     ContactMethod,
     FixedRule,

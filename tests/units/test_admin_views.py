@@ -8,8 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import add_member, make_person, make_rotation, make_unit
-from tests.factories import login_verified
+from tests.factories import add_member, login_verified, make_person, make_rotation, make_unit
 from units.models import FixedRule, Membership, Override, Tier, Unavailability
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, before either side of the Atlantic changes clocks
