@@ -1,0 +1,25 @@
+"""A recording channel that takes its time, for tests that kill a worker while it sends.
+
+A worker process imports it by dotted path from PUSH_CHANNEL, SMS_CHANNEL or VOICE_CHANNEL.
+"""
+
+import os
+import time
+
+from callouts.channels.recording import RecordingChannel
+
+
+class SlowRecordingChannel(RecordingChannel):
+    """Waits before and after recording, as a provider takes time to accept and then to answer.
+
+    A worker killed in the first half leaves a delivery that nobody received; in the second, one that was
+    received with no answer to say so. Both stay ``sending``: an unknown outcome is not sent again.
+    ``SLOW_CHANNEL_SECONDS`` (default 0.01) is the whole wait.
+    """
+
+    def send(self, delivery) -> str:
+        half = float(os.environ.get("SLOW_CHANNEL_SECONDS", "0.01")) / 2
+        time.sleep(half)
+        message_id = super().send(delivery)
+        time.sleep(half)
+        return message_id
