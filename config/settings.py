@@ -5,7 +5,9 @@ DATABASE_URL and REDIS_URL switch it to PostgreSQL and Redis.
 """
 
 import os
+import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -33,6 +35,14 @@ def envint(name: str, default: str) -> int:
 
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def envrate(name: str, default: str) -> str:
+    """A DRF throttle rate such as 60/min: a whole number of requests per s, min, hour or day."""
+    value = os.environ.get(name, default).strip()
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 60/min or 10/hour, not {value!r}")
+    return value
 
 
 VAR_DIR = Path(os.environ.get("MUSTER_VAR_DIR", BASE_DIR / "var"))
@@ -66,6 +76,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "auditlog",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "units",
     "callouts",
     "reports",
@@ -81,6 +95,14 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a lockout into its response (config.api.lockout_response).
+    "axes.middleware.AxesMiddleware",
+]
+
+# Axes first: it refuses a locked account before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,10 +162,72 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "static"))
 
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Muster")
 
+# The REST API under /api/v1/ (config/api.py): device tokens only, JSON only, one error format.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # No session authentication: a browser session would need CSRF and OTP checks the phones never need.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["units.authentication.DeviceTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.DeviceRateThrottle", "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "device": envrate("API_THROTTLE_DEVICE", "600/min"),
+        "anon": envrate("API_THROTTLE_ANON", "60/min"),
+        "enrol": envrate("API_THROTTLE_ENROL", "10/hour"),
+    },
+    # Proxies in front of Django whose X-Forwarded-For is trusted; 0 means the client is REMOTE_ADDR, so a
+    # forged header cannot dodge the per-IP limits.
+    "NUM_PROXIES": envint("TRUSTED_PROXY_COUNT", "0"),
 }
+# A device token unused for this many days stops working; the phone has to enrol again.
+DEVICE_IDLE_DAYS = envint("DEVICE_IDLE_DAYS", "30")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Muster API",
+    "DESCRIPTION": (
+        "Callouts, responses and schedules for phones and dispatch systems. Enrol a device with "
+        "`POST /api/v1/auth/devices/`, then send `Authorization: Token <token>`. Every 4xx answer has the body "
+        '`{"error": {"code": ..., "message": ..., "fields": {...}}}`.'
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's scripts come from the sidecar package through static files: /api/docs/ needs no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.add_error_responses",
+    ],
+}
+
+# Failed logins (CJIS 5.5.3), in the admin and at device enrolment: LOGIN_FAILURE_LIMIT failures, each within
+# LOGIN_FAILURE_WINDOW of the one before, lock the username until an administrator unlocks it (Axes ›
+# Access attempts › delete, or `manage.py axes_reset_username NAME`). Locked by username, not address, so a
+# guesser cannot carry on from another address; units.authentication.LockoutHandler keeps the window.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+LOGIN_FAILURE_WINDOW = timedelta(minutes=envint("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+AXES_COOLOFF_TIME = None
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Axes warns that without the address a guesser can rotate user agents; the count here is per username over
+# every address and agent, so rotating changes nothing. Guessing many usernames from one address is what the
+# per-address enrolment throttle (API_THROTTLE_ENROL) limits; locking addresses would lock whole stations
+# behind one NAT address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_HANDLER = "units.authentication.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "config.api.lockout_response"
+# Successful logins are already in the audit log with their address (units/auth_events.py).
+AXES_DISABLE_ACCESS_LOG = True
+# Axes takes the client's address the way the throttles do.
+if REST_FRAMEWORK["NUM_PROXIES"]:
+    AXES_IPWARE_PROXY_COUNT = REST_FRAMEWORK["NUM_PROXIES"]
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -202,7 +286,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "auditlog",
     "callouts.heartbeat",
 )
-AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token", "auth", "p256dh")
+AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token", "auth", "p256dh", "token_hash")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Callout delivery: channel classes, and how long a send may take before its outcome counts as unknown.

@@ -1,3 +1,4 @@
+import hashlib
 import secrets
 import zoneinfo
 from datetime import timedelta
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, validate_email
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 
 def new_feed_token() -> str:
@@ -353,3 +355,52 @@ class PushSubscription(models.Model):
 
     def subscription_info(self) -> dict:
         return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+
+
+def hash_device_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Device(models.Model):
+    """A phone or browser enrolled for the API. Its token is shown once at enrolment and kept only hashed."""
+
+    class Platform(models.TextChoices):
+        IOS = "ios", "iOS"
+        ANDROID = "android", "Android"
+        WEB = "web", "Web"
+
+    class RevokedReason(models.TextChoices):
+        OWNER = "owner", "Removed by its owner"
+        ADMIN = "admin", "Revoked by an administrator"
+        IDLE = "idle", "Expired: not used for too long"
+        DEACTIVATED = "deactivated", "Owner deactivated"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_devices")
+    name = models.CharField(max_length=100)
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the token.")
+    token_prefix = models.CharField(max_length=8, editable=False, help_text="First characters of the token.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    revoked_reason = models.CharField(max_length=20, choices=RevokedReason.choices, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_reason="")
+                | (Q(revoked_at__isnull=False) & ~Q(revoked_reason="")),
+                name="device_revoked_with_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_platform_display()}) of {self.user}"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

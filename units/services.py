@@ -1,8 +1,11 @@
+import secrets
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from units.audit import acting
-from units.models import Person, Tier, Unit, new_feed_token
+from units.audit import acting, audit_event
+from units.models import ContactMethod, Device, Person, PushSubscription, Tier, Unit, hash_device_token, new_feed_token
 
 DEFAULT_TIERS = ("Primary", "Secondary")
 
@@ -44,3 +47,87 @@ def feed_token_reset(*, obj: Person | Unit, actor=None) -> str:
         obj.feed_token = new_feed_token()
         obj.save(update_fields=["feed_token"])
     return obj.feed_token
+
+
+def device_enrol(*, user, name: str, platform: str, remote_addr: str | None = None) -> tuple[Device, str]:
+    """Enrol a device for ``user`` (who has just logged in with password and second factor).
+
+    Returns the device and its token: 256 random bits, returned only here and stored only as its SHA-256.
+    """
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic(), acting(user):
+        device = Device(user=user, name=name, platform=platform, token_hash=hash_device_token(token),
+                        token_prefix=token[:8])
+        device.full_clean()
+        device.save()
+        audit_event(event="device_enrolled", target=device, actor=user, message=f"Device {name} enrolled",
+                    remote_addr=remote_addr, data={"username": user.get_username(), "device": device.pk,
+                                                   "platform": platform, "token_prefix": device.token_prefix})
+    return device, token
+
+
+def device_revoke(*, device: Device, actor, reason: str = Device.RevokedReason.ADMIN) -> bool:
+    """Stop a device's token working from its next request. False when it was already revoked."""
+    now = timezone.now()
+    revoked_by = actor if isinstance(actor, get_user_model()) else None
+    with transaction.atomic(), acting(actor):
+        changed = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_by=revoked_by, revoked_reason=reason
+        )
+        if changed:
+            audit_event(event="device_revoked", target=device, actor=actor,
+                        message=f"Device {device.name} revoked: {Device.RevokedReason(reason).label}",
+                        data={"username": device.user.get_username(), "device": device.pk, "reason": reason})
+    device.refresh_from_db()
+    return bool(changed)
+
+
+def devices_revoke_all(*, user, actor, reason: str = Device.RevokedReason.ADMIN) -> int:
+    """Revoke every device of ``user``; returns how many were still active."""
+    with transaction.atomic():
+        devices = Device.objects.filter(user=user, revoked_at__isnull=True).select_related("user")
+        return sum(device_revoke(device=device, actor=actor, reason=reason) for device in devices)
+
+
+def person_deactivate(*, person: Person, actor) -> int:
+    """Take a person off every list and out of the app: inactive, every device revoked. Returns devices revoked."""
+    with transaction.atomic(), acting(actor):
+        person.active = False
+        person.full_clean()
+        person.save(update_fields=["active"])
+        return devices_revoke_all(user=person.user, actor=actor, reason=Device.RevokedReason.DEACTIVATED)
+
+
+def push_subscription_save(*, person: Person, endpoint: str, p256dh: str, auth: str, user_agent: str = "",
+                           actor=None) -> tuple[PushSubscription, bool]:
+    """Keep a browser's Web Push subscription and the verified push contact method that uses it.
+
+    A subscription already known (the same endpoint) is updated and moves to ``person`` (a shared browser
+    whose user changed); the previous person's push contact method for it goes. Returns it and whether it is new.
+    """
+    with transaction.atomic(), acting(actor):
+        subscription = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+        created = subscription is None
+        if created:
+            subscription = PushSubscription(endpoint=endpoint)
+        elif subscription.person_id != person.pk:
+            ContactMethod.objects.filter(person_id=subscription.person_id, kind=ContactMethod.Kind.PUSH,
+                                         address=endpoint).delete()
+        subscription.person = person
+        subscription.p256dh, subscription.auth, subscription.user_agent = p256dh, auth, user_agent[:300]
+        subscription.active = True
+        subscription.full_clean()
+        subscription.save()
+        contact_method_verify_push(person=person, endpoint=endpoint)
+    return subscription, created
+
+
+def contact_method_verify_push(*, person: Person, endpoint: str) -> ContactMethod:
+    method = ContactMethod.objects.filter(person=person, kind=ContactMethod.Kind.PUSH, address=endpoint).first()
+    if method is None:
+        method = ContactMethod(person=person, kind=ContactMethod.Kind.PUSH, address=endpoint, delay_minutes=0)
+    if method.verified_at is None:
+        method.verified_at = timezone.now()
+        method.full_clean()
+        method.save()
+    return method

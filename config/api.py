@@ -1,0 +1,195 @@
+"""Pieces every API endpoint shares: the error format, pagination, throttles and the schema's error responses.
+
+Every 4xx answer has one body, whatever raised it:
+
+    {"error": {"code": "invalid", "message": "...", "fields": {"name": ["..."]}}}
+
+``code`` is stable for programs (``invalid``, ``malformed_json``, ``not_authenticated``, ``not_found``,
+``conflict``, ...), ``message`` is for people, ``fields`` names each invalid field (empty otherwise), and a
+429 adds ``wait``, the seconds until a retry can succeed (also in ``Retry-After``).
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponseForbidden, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.throttling import SimpleRateThrottle
+
+from callouts.services import CalloutError
+from units.authentication import AccountLocked
+
+
+class Conflict(exceptions.APIException):
+    """The request is valid but the object's state does not allow it (a closed callout, ...)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with domain exceptions mapped to HTTP and every answer reshaped to the error format."""
+    from rest_framework.views import exception_handler as drf_exception_handler  # views import this module
+
+    if isinstance(exc, CalloutError):
+        exc = Conflict(str(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # not an API exception: a 500, which Django reports
+    response.data = {"error": error_body(exc, response.data)}
+    return response
+
+
+def error_body(exc, data) -> dict:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    if isinstance(exc, exceptions.ValidationError):
+        return validation_error_body(exc.detail)
+    code = "malformed_json" if isinstance(exc, exceptions.ParseError) else exc.default_code
+    body = {"code": code, "message": str(data.get("detail", exc.detail)), "fields": {}}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        body["wait"] = int(exc.wait + 0.999)
+    return body
+
+
+def validation_error_body(detail) -> dict:
+    if not isinstance(detail, dict):
+        messages = [str(message) for message in flatten_list(detail)]
+        return {"code": "invalid", "message": " ".join(messages) or "Invalid input.", "fields": {}}
+    fields = flatten_fields(detail)
+    general = fields.pop(settings.REST_FRAMEWORK.get("NON_FIELD_ERRORS_KEY", "non_field_errors"), [])
+    names = ", ".join(fields)
+    message = " ".join(general) or f"Invalid value for {names}: see fields."
+    return {"code": "invalid", "message": message, "fields": fields}
+
+
+def flatten_fields(detail, prefix: str = "") -> dict[str, list[str]]:
+    """``{"keys": {"auth": ["Required."]}}`` becomes ``{"keys.auth": ["Required."]}``; list items get their index."""
+    fields: dict[str, list[str]] = {}
+    items = detail.items() if isinstance(detail, dict) else enumerate(detail)
+    for key, value in items:
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
+            fields.update(flatten_fields(value, f"{name}."))
+        elif value:
+            fields[name] = [str(message) for message in (value if isinstance(value, list) else [value])]
+    return fields
+
+
+def flatten_list(detail):
+    for item in detail if isinstance(detail, list) else [detail]:
+        if isinstance(item, list):
+            yield from flatten_list(item)
+        else:
+            yield item
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """Axes' answer to a locked account (AXES_LOCKOUT_CALLABLE): the error format under /api/, text elsewhere."""
+    if request.path.startswith("/api/"):
+        if original_response is not None:
+            return original_response  # the enrolment view already answered account_locked
+        error = {"code": AccountLocked.default_code, "message": str(AccountLocked.default_detail), "fields": {}}
+        return JsonResponse({"error": error}, status=status.HTTP_403_FORBIDDEN)
+    return HttpResponseForbidden(str(AccountLocked.default_detail), content_type="text/plain; charset=utf-8")
+
+
+def not_found(request, path=""):
+    """Any address under /api/ that names no endpoint: a 404 in the error format, not Django's HTML page."""
+    error = {"code": "not_found", "message": f"No API endpoint at {request.path}.", "fields": {}}
+    return JsonResponse({"error": error}, status=status.HTTP_404_NOT_FOUND)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class DeviceRateThrottle(SimpleRateThrottle):
+    """Requests per enrolled device (``device`` rate); requests without a device token are left to others."""
+
+    scope = "device"
+
+    def get_cache_key(self, request, view):
+        device_id = getattr(request.auth, "pk", None)
+        if device_id is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": device_id}
+
+
+class EnrolRateThrottle(SimpleRateThrottle):
+    """Enrolment attempts per client address (``enrol`` rate), whatever the username."""
+
+    scope = "enrol"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable code for programs, e.g. invalid, not_found."},
+                "message": {"type": "string", "description": "What went wrong, for people."},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    "description": "Messages per invalid field (dotted for nested fields); empty otherwise.",
+                },
+                "wait": {"type": "integer", "description": "Seconds until a throttled request may succeed."},
+            },
+        }
+    },
+}
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input (`invalid`, `malformed_json`, ...).",
+    "401": "No valid device token (`not_authenticated`, `authentication_failed`).",
+    "403": "Not allowed (`permission_denied`, `account_locked`).",
+    "404": "No such object, or not yours (`not_found`).",
+    "409": "The object's state does not allow this (`conflict`).",
+    "415": "The body is not JSON (`unsupported_media_type`).",
+    "429": "Too many requests (`throttled`); retry after `wait` seconds.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular hook: the Error component, and the error answers each operation can give.
+
+    A view declares further error statuses with a description only, e.g.
+    ``@extend_schema(responses={200: CalloutSerializer, 409: OpenApiResponse(description="Callout closed.")})``;
+    this hook gives every 4xx answer the Error body.
+    """
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation["responses"]
+            for code in error_statuses(path, operation):
+                responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code]})
+            for code, response in responses.items():
+                if code.startswith("4"):
+                    response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    return result
+
+
+def error_statuses(path: str, operation: dict) -> list[str]:
+    """The 4xx statuses any operation of this shape can answer, from DRF itself."""
+    parameters = operation.get("parameters", [])
+    codes = {"403", "429"}
+    if "requestBody" in operation:
+        codes |= {"400", "415"}
+    if any(parameter["in"] == "query" for parameter in parameters):
+        codes.add("400")
+    if any(requirement for requirement in operation.get("security", [])):
+        codes.add("401")
+    if "{" in path or any(parameter["name"] == "page" for parameter in parameters):
+        codes.add("404")
+    return sorted(codes)

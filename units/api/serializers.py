@@ -1,0 +1,109 @@
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from units.authentication import login_with_second_factor
+from units.models import ContactMethod, Device, Membership, Person, PushSubscription
+
+
+class EnrolmentSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    otp_token = serializers.CharField(max_length=16, help_text="A code from the authenticator app, or a backup code.")
+    name = serializers.CharField(max_length=100, help_text="What the owner calls this device, e.g. Work iPhone.")
+    platform = serializers.ChoiceField(choices=Device.Platform.choices)
+
+    def validate(self, data):
+        request = self.context["request"]._request  # axes marks Django's request, not DRF's wrapper
+        data["user"] = login_with_second_factor(
+            request, username=data["username"], password=data["password"], otp_token=data["otp_token"]
+        )
+        return data
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(help_text="Whether this is the device making the request.")
+
+    class Meta:
+        model = Device
+        fields = ["id", "name", "platform", "token_prefix", "created_at", "last_used_at", "current"]
+        read_only_fields = fields
+
+    def get_current(self, device) -> bool:
+        return device == self.context["request"].auth
+
+
+class EnrolledDeviceSerializer(serializers.ModelSerializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown this once only.")
+
+    class Meta:
+        model = Device
+        fields = ["id", "name", "platform", "token", "token_prefix", "created_at"]
+        read_only_fields = fields
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    unit_id = serializers.IntegerField(source="unit.id")
+    unit_name = serializers.CharField(source="unit.name")
+    unit_code = serializers.CharField(source="unit.code")
+    qualifications = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["unit_id", "unit_name", "unit_code", "role", "qualifications"]
+        read_only_fields = fields
+
+
+class ContactMethodSerializer(serializers.ModelSerializer):
+    verified = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ContactMethod
+        fields = ["id", "kind", "address", "position", "delay_minutes", "verified"]
+        read_only_fields = fields
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    units = MembershipSerializer(source="memberships", many=True, read_only=True)
+    contact_methods = ContactMethodSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "full_name", "rank", "badge_number", "home_station", "active", "units", "contact_methods"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True,
+                                          help_text="Roles: Administrators, Operators, Supervisors, Responders.")
+    person = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "groups", "person"]
+        read_only_fields = fields
+
+    @extend_schema_field(PersonSerializer(allow_null=True))
+    def get_person(self, user):
+        person = getattr(user, "person", None)
+        return PersonSerializer(person, context=self.context).data if person is not None else None
+
+
+class PushKeysSerializer(serializers.Serializer):
+    p256dh = serializers.CharField(max_length=200)
+    auth = serializers.CharField(max_length=100)
+
+
+class PushSubscriptionInputSerializer(serializers.Serializer):
+    """The browser's ``PushSubscription.toJSON()``, as it comes."""
+
+    endpoint = serializers.URLField(max_length=500)
+    keys = PushKeysSerializer()
+    expirationTime = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815 (the browser's name)
+
+
+class PushSubscriptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PushSubscription
+        fields = ["id", "endpoint", "user_agent", "active", "created_at"]
+        read_only_fields = fields
