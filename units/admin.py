@@ -8,6 +8,7 @@ from units.admin_forms import OverrideFormSet, ParticipantFormSet, RotationForm,
 from units.feeds import feed_url
 from units.models import (
     ContactMethod,
+    Device,
     FixedRule,
     Membership,
     Override,
@@ -19,7 +20,13 @@ from units.models import (
     Unavailability,
     Unit,
 )
-from units.services import feed_token_reset, unit_ensure_tiers
+from units.services import (
+    device_revoke,
+    devices_revoke_all,
+    feed_token_reset,
+    person_deactivate,
+    unit_ensure_tiers,
+)
 
 
 @admin.action(description="Issue new calendar feed addresses (the old ones stop working)",
@@ -28,6 +35,19 @@ def reset_feed_tokens(modeladmin, request, queryset):
     for obj in queryset:
         feed_token_reset(obj=obj, actor=request.user)
     modeladmin.message_user(request, f"New calendar feed addresses issued for {len(queryset)}.")
+
+
+@admin.action(description="Revoke all their app devices (each must enrol again)", permissions=["change"])
+def revoke_all_devices(modeladmin, request, queryset):
+    count = sum(devices_revoke_all(user=person.user, actor=request.user) for person in queryset)
+    modeladmin.message_user(request, f"{count} device(s) revoked.")
+
+
+@admin.action(description="Deactivate: off every list, app devices revoked", permissions=["change"])
+def deactivate_people(modeladmin, request, queryset):
+    people = list(queryset.filter(active=True))
+    count = sum(person_deactivate(person=person, actor=request.user) for person in people)
+    modeladmin.message_user(request, f"{len(people)} deactivated; {count} device(s) revoked.")
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -76,12 +96,26 @@ class PersonAdmin(admin.ModelAdmin):
     list_filter = ["active", "home_station", ("memberships__unit", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["full_name", "badge_number", "user__username"]
     autocomplete_fields = ["user"]
-    readonly_fields = ["calendar_feed"]
+    readonly_fields = ["calendar_feed", "app_devices"]
     inlines = [ContactMethodInline, PersonMembershipInline]
-    actions = [reset_feed_tokens]
+    actions = [reset_feed_tokens, revoke_all_devices, deactivate_people]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(unit_count=Count("memberships", distinct=True))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Unticking "active" by hand revokes the devices too, as the deactivate action does.
+        if change and "active" in form.changed_data and not obj.active:
+            devices_revoke_all(user=obj.user, actor=request.user, reason=Device.RevokedReason.DEACTIVATED)
+
+    @admin.display(description="app devices")
+    def app_devices(self, person):
+        if not person.pk:
+            return "-"
+        active = person.user.api_devices.filter(revoked_at__isnull=True).count()
+        url = reverse("admin:units_device_changelist")
+        return format_html('<a href="{}?user__id__exact={}">{} active</a>', url, person.user_id, active)
 
     @admin.display(description="units", ordering="unit_count")
     def unit_count(self, person):
@@ -284,3 +318,52 @@ class FixedRuleAdmin(admin.ModelAdmin):
     list_filter = ["tier__unit", "role"]
     list_select_related = ["tier__unit", "person"]
     autocomplete_fields = ["tier", "person"]
+
+
+class DeviceStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("revoked", "Revoked or expired")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("active", "revoked"):
+            return queryset.filter(revoked_at__isnull=self.value() == "active")
+        return queryset
+
+
+@admin.action(description="Revoke selected devices (their tokens stop working at once)", permissions=["change"])
+def revoke_devices(modeladmin, request, queryset):
+    count = sum(device_revoke(device=device, actor=request.user) for device in queryset.select_related("user"))
+    modeladmin.message_user(request, f"{count} device(s) revoked.")
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    """Devices enrolled for the API. Read-only: phones enrol themselves, administrators revoke."""
+
+    list_display = ["name", "owner", "platform", "token_prefix", "created_at", "last_used_at", "state"]
+    list_filter = [DeviceStateFilter, "platform", "revoked_reason"]
+    list_select_related = ["user__person"]
+    search_fields = ["name", "token_prefix", "user__username", "user__person__full_name", "user__person__badge_number"]
+    fields = ["user", "name", "platform", "token_prefix", "created_at", "last_used_at", "revoked_at", "revoked_by",
+              "revoked_reason"]
+    readonly_fields = fields
+    ordering = ["user__username", "-created_at"]
+    actions = [revoke_devices]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked devices stay on record
+
+    @admin.display(description="owner", ordering="user__username")
+    def owner(self, device):
+        person = getattr(device.user, "person", None)
+        return f"{person} ({device.user})" if person else str(device.user)
+
+    @admin.display(ordering="revoked_at")
+    def state(self, device):
+        return device.get_revoked_reason_display() if device.revoked_at else "Active"
