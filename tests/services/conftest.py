@@ -3,6 +3,10 @@
 Besides the session's worker, tests can start their own worker processes (``worker_factory``: another pool,
 another channel class, shorter leases) and one beat (``celery_beat``). While a test's own worker runs, the
 session worker is paused (``paused(SESSION_WORKER_NAME)``) so that only the worker under test takes tasks.
+
+The session worker outlives the flush that ends each transactional test, and that flush recreates the content
+types under new ids, which the worker has cached: an audited row it writes after the first such test fails its
+foreign key. A test whose worker writes audited rows (callouts, recipients, recorded messages) starts its own.
 """
 
 import contextlib
@@ -17,10 +21,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from config.celery import app
 from units.models import ContactMethod, FixedRule, Membership, Person, Unit
@@ -118,13 +124,27 @@ def wait_for(condition, seconds: float = 20.0, interval: float = 0.1) -> bool:
 def paused(node_name: str):
     """The worker takes no new task from the callout queues inside the block; it resumes after."""
     for queue in QUEUES:
-        replies = app.control.cancel_consumer(queue, destination=[node_name], reply=True, timeout=5)
-        assert replies, f"worker {node_name} did not answer cancel_consumer({queue!r})"
+        control("cancel_consumer", queue, node_name)
     try:
         yield
     finally:
         for queue in QUEUES:
-            app.control.add_consumer(queue, destination=[node_name], reply=True, timeout=5)
+            control("add_consumer", queue, node_name)
+
+
+def control(command: str, queue: str, node_name: str, seconds: float = 30) -> None:
+    """A remote control command, repeated until the worker answers: after a Redis restart both this process
+    and the worker need a moment to reconnect, and a broadcast sent meanwhile reaches nobody."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if getattr(app.control, command)(queue, destination=[node_name], reply=True, timeout=2):
+                return
+        except (OperationalError, redis.ConnectionError):
+            pass  # a connection from before a Redis restart: the next attempt opens a new one
+        if time.monotonic() > deadline:
+            pytest.fail(f"worker {node_name} did not answer {command}({queue!r}) within {seconds} s", pytrace=False)
+        time.sleep(0.5)
 
 
 class WorkerFactory:
@@ -139,7 +159,7 @@ class WorkerFactory:
         log_path = self.log_dir / f"worker-{number}.log"
         name = f"services-test-worker-{os.getpid()}-{number}@{socket.gethostname()}"
         process = start_celery(worker_args(name, pool=pool, concurrency=concurrency), log_path, process_env(**env))
-        process.log_path = log_path
+        process.log_path, process.node_name = log_path, name
         self.started.append(process)
         wait_until_ready(process, log_path)
         return process

@@ -23,3 +23,12 @@ class SlowRecordingChannel(RecordingChannel):
         message_id = super().send(delivery)
         time.sleep(half)
         return message_id
+
+
+class AcceptedThenRaisingChannel(RecordingChannel):
+    """The provider takes the message, then reading its answer fails with something other than ChannelError
+    (a changed response format, a bug in the channel, a database error in its bookkeeping)."""
+
+    def send(self, delivery) -> str:
+        super().send(delivery)
+        raise RuntimeError("the provider's answer could not be read")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, RecordedMessage, ResponseRecord
 from callouts.services import callout_launch, callout_respond, escalations_due
 from callouts.tasks import heartbeat
-from tests.services.conftest import SESSION_WORKER_NAME, in_threads, make_callout_unit, paused, wait_for
+from tests.services.conftest import in_threads, make_callout_unit, paused, wait_for
 
 pytestmark = pytest.mark.services
 
@@ -52,17 +52,17 @@ def launched_and_primary_paged(unit, operator) -> Callout:
 
 
 def drain() -> None:
-    """Wait until the session worker has run everything queued so far: a heartbeat queued last has run."""
+    """Wait until the (solo) worker has run everything queued so far: a heartbeat queued last has run."""
     Heartbeat.objects.all().delete()
     heartbeat.delay()
     assert wait_for(Heartbeat.objects.exists), "the worker did not run a task queued last within 20 s"
 
 
-def race(callout, accepters, head_start: float) -> None:
+def race(callout, accepters, head_start: float, worker) -> None:
     """The timer and the accepts at once, while no worker hands anything to a channel."""
     timer = after(-head_start, functools.partial(escalate_while_due, callout.pk))
     accepts = [after(head_start, functools.partial(accept, r)) for r in accepters]
-    with paused(SESSION_WORKER_NAME):
+    with paused(worker.node_name):
         results = in_threads(timer, *accepts)
     errors = [r for r in results if isinstance(r, Exception)]
     assert not errors, errors
@@ -100,7 +100,8 @@ def outcome(callout) -> str:
 
 
 def test_concurrent_accepts_at_the_deadline_fill_once_and_page_no_later_list_after_the_fill(
-        celery_worker, transactional_db, operator):
+        transactional_db, operator, worker_factory):
+    worker = worker_factory.start(pool="solo")
     unit = make_callout_unit(primary=PRIMARY, secondary=SECONDARY)
     EscalationPolicy.objects.create(unit=unit, quorum=QUORUM)
     outcomes = {}
@@ -109,7 +110,7 @@ def test_concurrent_accepts_at_the_deadline_fill_once_and_page_no_later_list_aft
         accepters = list(callout.recipients.filter(tier_position=1)[:ACCEPTS])
         Callout.objects.filter(pk=callout.pk).update(escalate_at=timezone.now())  # the wait has just run out
 
-        race(callout, accepters, head_start)
+        race(callout, accepters, head_start, worker)
 
         assert_filled_once_by_exactly_the_need(callout, accepters)
         outcomes[head_start] = outcome(callout)

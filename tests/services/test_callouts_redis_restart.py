@@ -64,7 +64,8 @@ def escalated(callout) -> bool:
     return LogEntry.objects.filter(object_pk=str(callout.pk), additional_data__event="callout_escalated").exists()
 
 
-def test_escalation_fires_when_redis_was_down_at_its_deadline(celery_worker, celery_beat, transactional_db, operator):
+def test_escalation_fires_when_redis_was_down_at_its_deadline(transactional_db, operator, worker_factory, celery_beat):
+    worker_factory.start(pool="solo")
     unit = make_callout_unit(primary=2, secondary=2)
     callout = callout_launch(unit=unit, message="Suspect vehicle, A40 westbound", actor=operator)
     sent = RecordedMessage.objects.filter(delivery__recipient__callout=callout)
