@@ -1,0 +1,230 @@
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import login_verified, make_person
+from tests.units.test_admin import admin_form_data
+from units.models import ContactMethod, Device, Membership, PushSubscription
+
+DEVICES = "/api/v1/auth/devices/"
+PUSH = "/api/v1/push-subscriptions/"
+SUBSCRIPTION = {
+    "endpoint": "https://push.example.net/send/abc123",
+    "expirationTime": None,
+    "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+             "auth": "tBHItJI5svbpez7KI4CCXg"},
+}
+
+
+def test_i_see_my_active_devices_only_with_the_one_i_am_using_marked(api_client, member_a, member_b):
+    phone = api_client(member_a.user, name="Phone")
+    tablet = api_client(member_a.user, name="Tablet", platform="android")
+    old = api_client(member_a.user, name="Old phone")
+    api_client(member_b.user, name="Bob's phone")
+    phone.delete(f"{DEVICES}{old.device.pk}/")
+
+    body = tablet.get(DEVICES).json()
+
+    assert body["count"] == 2
+    assert {"next", "previous"} <= body.keys()
+    assert [(d["name"], d["current"]) for d in body["results"]] == [("Tablet", True), ("Phone", False)]
+    assert body["results"][0]["created_at"].endswith("Z") or "+" in body["results"][0]["created_at"]
+    assert phone.get(DEVICES).json()["results"][0]["id"] == tablet.device.pk
+
+
+def test_signing_a_device_out_stops_its_token_at_once(api_client, member_a):
+    phone = api_client(member_a.user)
+    tablet = api_client(member_a.user)
+
+    response = phone.delete(f"{DEVICES}{tablet.device.pk}/")
+
+    assert response.status_code == 204
+    assert tablet.get("/api/v1/me/").status_code == 401
+    tablet.device.refresh_from_db()
+    assert (tablet.device.revoked_reason, tablet.device.revoked_by) == (Device.RevokedReason.OWNER, member_a.user)
+    entry = LogEntry.objects.get(additional_data__event="device_revoked")
+    assert (entry.actor, entry.additional_data["reason"]) == (member_a.user, "owner")
+
+
+def test_signing_out_the_device_in_use_ends_its_own_access(api_client):
+    client = api_client()
+
+    assert client.delete(f"{DEVICES}{client.device.pk}/").status_code == 204
+    assert client.get(DEVICES).status_code == 401
+
+
+def test_someone_elses_device_is_not_found_and_keeps_working(api_client, member_a, member_b):
+    mine = api_client(member_a.user)
+    theirs = api_client(member_b.user)
+
+    response = mine.delete(f"{DEVICES}{theirs.device.pk}/")
+
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
+    assert theirs.get("/api/v1/me/").status_code == 200
+
+
+def test_me_describes_the_user_their_person_units_and_contact_methods(api_client, member_a, unit_b):
+    Membership.objects.create(unit=unit_b, person=member_a, role=Membership.Role.TEAM_LEADER)
+    member_a.user.groups.add(Group.objects.get(name="Responders"))
+    client = api_client(member_a.user)
+
+    body = client.get("/api/v1/me/").json()
+
+    assert (body["username"], body["groups"]) == (member_a.user.username, ["Responders"])
+    person = body["person"]
+    assert (person["full_name"], person["badge_number"], person["active"]) == (
+        "Alice Member", member_a.badge_number, True
+    )
+    assert sorted((u["unit_code"], u["role"]) for u in person["units"]) == [("a", "member"), ("b", "team_leader")]
+    [sms] = person["contact_methods"]
+    assert (sms["kind"], sms["verified"]) == ("sms", True)
+
+
+def test_me_of_a_login_without_a_person_has_no_person(api_client, db):
+    dispatch = get_user_model().objects.create_user("cad")
+
+    assert api_client(dispatch).get("/api/v1/me/").json()["person"] is None
+
+
+def test_a_push_subscription_becomes_a_verified_push_contact_method(api_client, member_a):
+    client = api_client(member_a.user, HTTP_USER_AGENT="Firefox on Android")
+
+    response = client.post(PUSH, SUBSCRIPTION, format="json")
+
+    assert response.status_code == 201
+    subscription = PushSubscription.objects.get()
+    assert (subscription.person, subscription.p256dh, subscription.auth, subscription.user_agent) == (
+        member_a, SUBSCRIPTION["keys"]["p256dh"], SUBSCRIPTION["keys"]["auth"], "Firefox on Android"
+    )
+    method = member_a.contact_methods.get(kind=ContactMethod.Kind.PUSH)
+    assert (method.address, method.delay_minutes, method.verified) == (SUBSCRIPTION["endpoint"], 0, True)
+    assert response.json()["endpoint"] == SUBSCRIPTION["endpoint"]
+
+
+def test_subscribing_again_updates_the_keys_and_revives_the_subscription(api_client, member_a):
+    client = api_client(member_a.user)
+    client.post(PUSH, SUBSCRIPTION, format="json")
+    PushSubscription.objects.update(active=False)
+
+    response = client.post(PUSH, {**SUBSCRIPTION, "keys": {"p256dh": "new-key", "auth": "new-auth"}}, format="json")
+
+    assert response.status_code == 200
+    subscription = PushSubscription.objects.get()
+    assert (subscription.p256dh, subscription.active) == ("new-key", True)
+    assert member_a.contact_methods.filter(kind=ContactMethod.Kind.PUSH).count() == 1
+
+
+def test_a_browser_subscribed_by_someone_else_moves_to_the_new_person(api_client, member_a, member_b):
+    api_client(member_b.user).post(PUSH, SUBSCRIPTION, format="json")
+
+    api_client(member_a.user).post(PUSH, SUBSCRIPTION, format="json")
+
+    assert PushSubscription.objects.get().person == member_a
+    assert not member_b.contact_methods.filter(kind=ContactMethod.Kind.PUSH).exists()
+    assert member_a.contact_methods.filter(kind=ContactMethod.Kind.PUSH).exists()
+
+
+def test_a_login_without_a_person_cannot_subscribe_to_push(api_client, db):
+    client = api_client(get_user_model().objects.create_user("cad"))
+
+    response = client.post(PUSH, SUBSCRIPTION, format="json")
+
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "permission_denied")
+
+
+# Admin
+
+
+def administrator():
+    user = get_user_model().objects.create_user("admin-clerk", is_staff=True)
+    user.groups.add(Group.objects.get(name="Administrators"))
+    return login_verified(Client(), user), user
+
+
+def test_administrators_see_every_device_per_person_and_revoke_them(api_client, member_a, member_b):
+    alice = api_client(member_a.user, name="Alice phone")
+    bob = api_client(member_b.user, name="Bob phone")
+    admin, clerk = administrator()
+    changelist = reverse("admin:units_device_changelist")
+
+    listed = admin.get(changelist, {"user__id__exact": member_a.user_id})
+    response = admin.post(changelist, {"action": "revoke_devices", "_selected_action": [alice.device.pk]})
+
+    assert listed.status_code == 200
+    assert "Alice phone" in listed.content.decode() and "Bob phone" not in listed.content.decode()
+    assert response.status_code == 302
+    assert alice.get("/api/v1/me/").status_code == 401
+    assert bob.get("/api/v1/me/").status_code == 200
+    alice.device.refresh_from_db()
+    assert (alice.device.revoked_by, alice.device.revoked_reason) == (clerk, Device.RevokedReason.ADMIN)
+
+
+def test_the_person_page_links_to_their_devices(api_client, member_a):
+    api_client(member_a.user)
+    admin, _ = administrator()
+
+    page = admin.get(reverse("admin:units_person_change", args=[member_a.pk])).content.decode()
+
+    assert f"?user__id__exact={member_a.user_id}" in page
+    assert "1 active" in page
+
+
+def test_revoke_all_devices_of_selected_people(api_client, member_a):
+    phones = [api_client(member_a.user), api_client(member_a.user)]
+    admin, _ = administrator()
+
+    admin.post(reverse("admin:units_person_changelist"), {
+        "action": "revoke_all_devices", "_selected_action": [member_a.pk],
+    })
+
+    assert [phone.get("/api/v1/me/").status_code for phone in phones] == [401, 401]
+    member_a.refresh_from_db()
+    assert member_a.active
+
+
+def test_deactivate_action_takes_the_person_off_lists_and_revokes_devices(api_client, member_a):
+    phone = api_client(member_a.user)
+    admin, _ = administrator()
+
+    admin.post(reverse("admin:units_person_changelist"), {
+        "action": "deactivate_people", "_selected_action": [member_a.pk],
+    })
+
+    member_a.refresh_from_db()
+    phone.device.refresh_from_db()
+    assert not member_a.active
+    assert phone.device.revoked_reason == Device.RevokedReason.DEACTIVATED
+
+
+def test_unticking_active_on_the_person_form_revokes_devices_too(api_client, member_a):
+    phone = api_client(member_a.user)
+    admin, _ = administrator()
+    url = reverse("admin:units_person_change", args=[member_a.pk])
+    data = admin_form_data(admin.get(url))
+    data.pop("active")
+
+    response = admin.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    phone.device.refresh_from_db()
+    assert phone.device.revoked_reason == Device.RevokedReason.DEACTIVATED
+
+
+def test_devices_cannot_be_added_or_deleted_in_the_admin(db):
+    admin, _ = administrator()
+    person = make_person()
+    device = Device.objects.create(user=person.user, name="x", platform="ios", token_hash="0" * 64, token_prefix="x")
+
+    assert admin.get(reverse("admin:units_device_add")).status_code == 403
+    assert admin.get(reverse("admin:units_device_delete", args=[device.pk])).status_code == 403
+
+
+def test_administrators_may_view_and_revoke_devices_and_unlock_accounts(db):
+    granted = {f"{p.content_type.app_label}.{p.codename}"
+               for p in Group.objects.get(name="Administrators").permissions.select_related("content_type")}
+
+    assert {"units.view_device", "units.change_device", "axes.view_accessattempt",
+            "axes.delete_accessattempt"} <= granted
+    assert "units.add_device" not in granted

@@ -1,0 +1,69 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from drf_spectacular.validation import validate_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def schema(client) -> dict:
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def test_the_schema_is_valid_openapi_3_and_lists_the_endpoints(anon_client, db):
+    document = schema(anon_client)
+
+    validate_schema(document)  # the OpenAPI 3.0 JSON Schema; raises on any violation
+    assert document["openapi"].startswith("3.")
+    assert {"/api/v1/auth/devices/", "/api/v1/auth/devices/{id}/", "/api/v1/me/",
+            "/api/v1/push-subscriptions/"} <= document["paths"].keys()
+    assert all(path.startswith("/api/v1/") for path in document["paths"])
+    assert document["components"]["securitySchemes"]["deviceToken"]["name"] == "Authorization"
+
+
+def test_every_error_answer_in_the_schema_has_the_error_body(anon_client, db):
+    document = schema(anon_client)
+    error_ref = {"$ref": "#/components/schemas/Error"}
+
+    answers = [(path, method, code, response)
+               for path, operations in document["paths"].items()
+               for method, operation in operations.items()
+               for code, response in operation["responses"].items()]
+
+    errors = [(path, method, code) for path, method, code, response in answers if code.startswith("4")]
+    assert all(response["content"]["application/json"]["schema"] == error_ref
+               for *_, code, response in answers if code.startswith("4"))
+    assert ("/api/v1/me/", "get", "401") in errors
+    assert ("/api/v1/auth/devices/{id}/", "delete", "404") in errors
+    assert ("/api/v1/push-subscriptions/", "post", "400") in errors
+    assert ("/api/v1/auth/devices/", "post", "401") not in errors  # enrolment needs no token
+    assert document["components"]["schemas"]["Error"]["properties"]["error"]["required"] == [
+        "code", "message", "fields"
+    ]
+
+
+def test_swagger_ui_renders_from_our_own_static_files(anon_client, db):
+    response = anon_client.get("/api/docs/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_schema_generation_passes_with_validation_and_no_warnings(tmp_path):
+    """What CI checks: `manage.py spectacular --validate --fail-on-warn`."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file",
+         str(tmp_path / "schema.yaml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3.")
