@@ -12,7 +12,8 @@ Every 4xx answer has one body, whatever raised it:
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponseForbidden, JsonResponse
-from rest_framework import exceptions, status
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -97,6 +98,7 @@ def lockout_response(request, original_response=None, credentials=None):
     return HttpResponseForbidden(str(AccountLocked.default_detail), content_type="text/plain; charset=utf-8")
 
 
+@csrf_exempt  # nothing here to protect; without it a DELETE gets Django's HTML CSRF page instead
 def not_found(request, path=""):
     """Any address under /api/ that names no endpoint: a 404 in the error format, not Django's HTML page."""
     error = {"code": "not_found", "message": f"No API endpoint at {request.path}.", "fields": {}}
@@ -104,9 +106,37 @@ def not_found(request, path=""):
 
 
 class Pagination(PageNumberPagination):
+    """``?page=`` and ``?page_size=`` (50 unless asked, at most 200) in the ``count/next/previous/results`` envelope."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        # DRF quietly ignores a page_size it cannot read; a client asking for a page size should hear why not.
+        value = request.query_params.get(self.page_size_query_param)
+        if value is not None and not (value.isdigit() and int(value) >= 1):
+            raise exceptions.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size}."]})
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Results per page: {self.page_size} unless given, at most {self.max_page_size}."
+                )
+        return parameters
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers instead of turning them into text: a wrong type is an error."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class DeviceRateThrottle(SimpleRateThrottle):

@@ -2,15 +2,16 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import StrictCharField
 from units.authentication import login_with_second_factor
 from units.models import ContactMethod, Device, Membership, Person, PushSubscription
 
 
 class EnrolmentSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
-    otp_token = serializers.CharField(max_length=16, help_text="A code from the authenticator app, or a backup code.")
-    name = serializers.CharField(max_length=100, help_text="What the owner calls this device, e.g. Work iPhone.")
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    otp_token = StrictCharField(max_length=16, help_text="A code from the authenticator app, or a backup code.")
+    name = StrictCharField(max_length=100, help_text="What the owner calls this device, e.g. Work iPhone.")
     platform = serializers.ChoiceField(choices=Device.Platform.choices)
 
     def validate(self, data):
@@ -74,6 +75,8 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    # Plain text, not the email format: it may be empty.
+    email = serializers.CharField(read_only=True, help_text="Email address, or empty.")
     groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True,
                                           help_text="Roles: Administrators, Operators, Supervisors, Responders.")
     person = serializers.SerializerMethodField()
@@ -90,8 +93,8 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class PushKeysSerializer(serializers.Serializer):
-    p256dh = serializers.CharField(max_length=200)
-    auth = serializers.CharField(max_length=100)
+    p256dh = StrictCharField(max_length=200)
+    auth = StrictCharField(max_length=100)
 
 
 class PushSubscriptionInputSerializer(serializers.Serializer):
