@@ -285,6 +285,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin",
     "auditlog",
     "callouts.heartbeat",
+    # Failed logins and unlocks are explicit entries (units/auth_events.py, units.authentication.LockoutHandler).
+    "axes",
 )
 AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token", "auth", "p256dh", "token_hash")
 AUDITLOG_DISABLE_REMOTE_ADDR = False

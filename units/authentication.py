@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.utils import timezone
 from django_otp import match_token
@@ -13,6 +13,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from units.audit import audit_event
 from units.models import Device, hash_device_token
 
 # A device's last use is written at most this often, not on every request.
@@ -137,6 +138,14 @@ class LockoutHandler(AxesDatabaseHandler):
         if request is not None and not self.is_locked(request, credentials):
             self.forget_old_failures(request, credentials)
         super().user_login_failed(sender, credentials, request, **kwargs)
+
+    def post_delete_access_attempt(self, instance, **kwargs):
+        # An attempt deleted while it locked the account is an unlock (admin or axes_reset); the request's
+        # user, if any, is the actor through the audit middleware.
+        if instance.failures_since_start >= settings.AXES_FAILURE_LIMIT:
+            user = get_user_model().objects.filter(username=instance.username).first()
+            audit_event(event="account_unlocked", target=user, target_model=get_user_model(),
+                        message="Account unlocked", data={"username": instance.username})
 
     def forget_old_failures(self, request, credentials) -> None:
         threshold = request.axes_attempt_time - settings.LOGIN_FAILURE_WINDOW

@@ -276,6 +276,8 @@ def test_an_administrator_unlocks_the_account_in_the_admin(anon_client, enrollee
 
     assert response.status_code == 302
     assert enrol(anon_client, enrollee.user.username).status_code == 201
+    unlocked = events("account_unlocked").get()
+    assert (unlocked.actor, unlocked.object_repr) == (chief, str(enrollee.user))
 
 
 def test_axes_reset_username_unlocks_the_account(anon_client, enrollee):
@@ -284,6 +286,7 @@ def test_axes_reset_username_unlocks_the_account(anon_client, enrollee):
     call_command("axes_reset_username", enrollee.user.username)
 
     assert enrol(anon_client, enrollee.user.username).status_code == 201
+    assert events("account_unlocked").count() == 1
 
 
 def test_enrolment_is_rate_limited_per_address(anon_client, enrollee, settings):
