@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from callouts.models import Callout, Delivery, Recipient
-from units.models import ContactMethod, normalize_phone
+from units.models import ContactMethod, Membership, normalize_phone
 
 OVERDUE_GRACE = timedelta(seconds=30)
 
@@ -45,3 +46,27 @@ def recipient_for_phone(phone: str) -> Recipient | None:
         .order_by("-callout__launched_at", "-id")
     )
     return alerted.filter(callout__state__in=Callout.OPEN_STATES).first() or alerted.first()
+
+
+LAUNCH_PERMISSION = "callouts.launch_callout"
+
+
+def visible_callouts(user) -> QuerySet[Callout]:
+    """The callouts ``user`` may see through the API: the one place that decides it.
+
+    Whoever may launch (operators, administrators) sees every callout; a supervisor also sees those of the
+    units they hold a membership of; everyone sees the callouts they were alerted for (notified, not merely
+    frozen onto a later list that was never reached).
+    """
+    if user.has_perm(LAUNCH_PERMISSION):
+        return Callout.objects.all()
+    alerted = Recipient.objects.filter(person__user=user, notified_at__isnull=False).values("callout_id")
+    visible = Q(pk__in=alerted)
+    if user.has_perm("callouts.view_callout"):
+        visible |= Q(unit__in=Membership.objects.filter(person__user=user).values("unit_id"))
+    return Callout.objects.filter(visible)
+
+
+def alerted_recipient(callout: Callout, user) -> Recipient | None:
+    """``user``'s place on ``callout``, if they were alerted for it: what they may answer for."""
+    return Recipient.objects.filter(callout=callout, person__user=user, notified_at__isnull=False).first()

@@ -7,6 +7,7 @@ from config.api import not_found
 
 api_v1 = [
     path("", include("units.api.urls")),
+    path("", include("callouts.api.urls")),
 ]
 
 urlpatterns = [

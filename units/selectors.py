@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from units.models import ContactMethod, Person, Tier, Unit
+from units.models import ContactMethod, Membership, Person, Tier, Unavailability, Unit
 from units.schedule import Reason, ResolvedTier, Segment, load_schedules
 
 
@@ -119,3 +119,26 @@ def tier_gap(unit: Unit, resolved: ResolvedTier, segment: Segment, reachable: se
     if unreachable:
         return Gap(unit, resolved.tier, segment.start, segment.end, "unverified", unreachable)
     return None
+
+
+def sees_every_unit(user) -> bool:
+    """Operators launch to any unit and administrators manage them all."""
+    return user.has_perm("callouts.launch_callout") or user.has_perm("units.change_unit")
+
+
+def visible_units(user) -> QuerySet[Unit]:
+    """The units whose lists ``user`` may read through the API: the one place that decides it.
+
+    Operators and administrators see every unit; a supervisor (who may view units) sees the units they hold
+    a membership of, in any role; anyone else sees none.
+    """
+    if sees_every_unit(user):
+        return Unit.objects.all()
+    if user.has_perm("units.view_unit"):
+        return Unit.objects.filter(pk__in=Membership.objects.filter(person__user=user).values("unit_id"))
+    return Unit.objects.none()
+
+
+def own_unavailability(user) -> QuerySet[Unavailability]:
+    """The leave and other unavailability of ``user``'s own person."""
+    return Unavailability.objects.filter(person__user=user)

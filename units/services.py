@@ -6,7 +6,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from units.audit import acting, audit_event
-from units.models import ContactMethod, Device, Person, PushSubscription, Tier, Unit, hash_device_token, new_feed_token
+from units.models import (
+    ContactMethod,
+    Device,
+    Person,
+    PushSubscription,
+    Tier,
+    Unavailability,
+    Unit,
+    hash_device_token,
+    new_feed_token,
+)
 
 DEFAULT_TIERS = ("Primary", "Secondary")
 
@@ -133,3 +143,19 @@ def contact_method_verify_push(*, person: Person, endpoint: str) -> ContactMetho
         method.full_clean()
         method.save()
     return method
+
+
+def unavailability_create(*, person: Person, kind: str, starts_at, ends_at, note: str = "",
+                          actor) -> Unavailability:
+    """Take ``person`` off every callout list from ``starts_at`` to ``ends_at``."""
+    with transaction.atomic(), acting(actor):
+        unavailability = Unavailability(person=person, kind=kind, starts_at=starts_at, ends_at=ends_at, note=note)
+        unavailability.full_clean()
+        unavailability.save()
+    return unavailability
+
+
+def unavailability_delete(*, unavailability: Unavailability, actor) -> None:
+    """Put the person back on their lists for that window; the audit log keeps what was deleted."""
+    with transaction.atomic(), acting(actor):
+        unavailability.delete()

@@ -1,0 +1,114 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from callouts.models import Callout, Recipient
+from callouts.replies import MAX_ETA_MINUTES
+from units.api.schedule_serializers import UnitRefSerializer
+from units.models import Membership, Qualification, Unit
+
+MAX_QUORUM = 100
+MAX_REQUIREMENTS = 10
+
+
+class RequirementSerializer(serializers.Serializer):
+    """At least ``count`` of the accepts hold this role, or this qualification: one of the two."""
+
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
+    qualification = serializers.SlugRelatedField(slug_field="code", queryset=Qualification.objects.all(),
+                                                 required=False, help_text="A qualification code, e.g. medic.")
+    count = serializers.IntegerField(min_value=1, max_value=MAX_QUORUM, default=1)
+
+    def validate(self, data):
+        if ("role" in data) == ("qualification" in data):
+            raise serializers.ValidationError("Give either a role or a qualification.")
+        if "qualification" in data:
+            return {"qualification": data["qualification"].code, "count": data["count"]}
+        return {"role": data["role"], "count": data["count"]}
+
+
+class NeedSerializer(serializers.Serializer):
+    quorum = serializers.IntegerField(min_value=1, max_value=MAX_QUORUM, help_text="Accepts needed to fill it.")
+    requirements = RequirementSerializer(many=True, required=False, max_length=MAX_REQUIREMENTS)
+
+    def validate(self, data):
+        requirements = data.get("requirements", [])
+        if any(requirement["count"] > data["quorum"] for requirement in requirements):
+            raise serializers.ValidationError({"requirements": "A requirement cannot ask for more than the quorum."})
+        return {"quorum": data["quorum"], "requirements": requirements}
+
+
+class FrozenRequirementSerializer(serializers.Serializer):
+    role = serializers.CharField(required=False, help_text="Present when the requirement is a role.")
+    qualification = serializers.CharField(required=False, help_text="Present when it is a qualification.")
+    count = serializers.IntegerField()
+
+
+class FrozenNeedSerializer(serializers.Serializer):
+    quorum = serializers.IntegerField()
+    requirements = FrozenRequirementSerializer(many=True)
+
+
+class AnswerCountsSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    declined = serializers.IntegerField()
+    silent = serializers.IntegerField(help_text="Alerted and not answered yet.")
+
+
+class MyAnswerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Recipient
+        fields = ["tier_name", "notified_at", "response", "eta_minutes", "note", "responded_at", "response_channel"]
+        read_only_fields = fields
+
+
+class CalloutSerializer(serializers.ModelSerializer):
+    unit = UnitRefSerializer()
+    is_open = serializers.BooleanField(help_text="Active, filled or exhausted: answers are still taken.")
+    need = FrozenNeedSerializer(help_text="What fills the callout, frozen at launch.")
+    counts = serializers.SerializerMethodField()
+    my_answer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Callout
+        fields = ["id", "unit", "message", "incident_ref", "priority", "exercise", "state", "is_open", "need",
+                  "launched_at", "closed_at", "outcome", "counts", "my_answer"]
+        read_only_fields = fields
+
+    @extend_schema_field(AnswerCountsSerializer)
+    def get_counts(self, callout):
+        return {"accepted": callout.accepted, "declined": callout.declined, "silent": callout.silent}
+
+    @extend_schema_field(MyAnswerSerializer(allow_null=True,
+                                            help_text="My place on this callout; null when I was not alerted."))
+    def get_my_answer(self, callout):
+        return MyAnswerSerializer(callout.mine[0]).data if callout.mine else None
+
+
+class LaunchSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(active=True),
+                                              help_text="Id of an active unit.")
+    message = serializers.CharField(max_length=1000, help_text="What, where, and where to report. Sent as written.")
+    incident_ref = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
+    priority = serializers.ChoiceField(choices=Callout.Priority.choices, default=Callout.Priority.URGENT)
+    exercise = serializers.BooleanField(default=False, help_text="A drill: kept out of statistics.")
+    need = NeedSerializer(required=False, help_text="Left out: what the unit's escalation policy asks for.")
+
+
+class RespondSerializer(serializers.Serializer):
+    response = serializers.ChoiceField(choices=[Recipient.Response.ACCEPT, Recipient.Response.DECLINE])
+    eta_minutes = serializers.IntegerField(min_value=0, max_value=MAX_ETA_MINUTES, required=False, allow_null=True,
+                                           help_text="Minutes until I am there; only with accept.")
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+    def validate(self, data):
+        if data.get("eta_minutes") is not None and data["response"] != Recipient.Response.ACCEPT:
+            raise serializers.ValidationError({"eta_minutes": "Give an ETA only with accept."})
+        return {"eta_minutes": None, **data}
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Sent to everyone who accepted, with STAND DOWN.")
+
+
+class CloseSerializer(serializers.Serializer):
+    outcome = serializers.CharField(max_length=2000)

@@ -1,0 +1,146 @@
+"""Callout endpoints: responders see and answer what they were alerted for, operators launch and act."""
+
+import re
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from callouts.api.filters import CalloutFilter
+from callouts.api.serializers import (
+    CalloutSerializer,
+    CancelSerializer,
+    CloseSerializer,
+    LaunchSerializer,
+    RespondSerializer,
+)
+from callouts.live import with_counts
+from callouts.models import Callout, Recipient
+from callouts.selectors import LAUNCH_PERMISSION, alerted_recipient, visible_callouts
+from callouts.services import callout_cancel, callout_close, callout_escalate_now, callout_launch, callout_respond
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key", {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"}, OpenApiParameter.HEADER,
+    description="Any string of up to 64 printable characters, new for each callout. A launch retried with the same "
+    "key (by the same login) returns the callout the first one made, with 200, instead of paging the unit twice; "
+    "the retry's body is not compared.",
+)
+CONFLICT = OpenApiResponse(description="The callout is closed or cancelled (or, to escalate, no longer active).")
+NOT_ALERTED = "You were not alerted for this callout, so there is nothing to answer."
+NOT_OPERATOR = "Only operators may launch callouts and act on them."
+
+
+class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Callouts visible to me: those I was alerted for, my units' as a supervisor, all as an operator."""
+
+    queryset = Callout.objects.none()  # names the model for the schema; get_queryset scopes it to the caller
+    serializer_class = CalloutSerializer
+    filterset_class = CalloutFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        user = self.request.user
+        mine = Recipient.objects.filter(person__user=user, notified_at__isnull=False)
+        return (with_counts(visible_callouts(user)).select_related("unit")
+                .prefetch_related(Prefetch("recipients", queryset=mine, to_attr="mine"))
+                .order_by("open_first", "-launched_at", "-id"))
+
+    def shaped(self, callout, status_code=status.HTTP_200_OK) -> Response:
+        """The callout as the list shows it, read again after a change."""
+        return Response(CalloutSerializer(self.get_queryset().get(pk=callout.pk)).data, status=status_code)
+
+    def require_operator(self):
+        if not self.request.user.has_perm(LAUNCH_PERMISSION):
+            raise PermissionDenied(NOT_OPERATOR)
+
+    @extend_schema(summary="Callouts I can see", description="Open callouts first, then the newest.")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="One callout", description="With my answer and the answers so far.")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Launch a callout",
+        description="Freezes the unit's lists and alerts the first list with anyone on it. Operators only.",
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=LaunchSerializer,
+        responses={201: CalloutSerializer, 200: OpenApiResponse(CalloutSerializer, description="A retry with "
+                                                                "an Idempotency-Key already used: the first callout.")},
+    )
+    def create(self, request):
+        self.require_operator()
+        launch = validated(LaunchSerializer, request)
+        started = timezone.now()
+        callout = callout_launch(actor=request.user, idempotency_key=idempotency_key(request), **launch)
+        created = callout.launched_at >= started
+        return self.shaped(callout, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Answer a callout",
+        description="Accept (with an ETA if you can) or decline; a later answer replaces the earlier one while the "
+        "callout is open. The same service records answers by SMS, voice and email.",
+        request=RespondSerializer,
+        responses={200: CalloutSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def respond(self, request, pk=None):
+        callout = self.get_object()
+        recipient = alerted_recipient(callout, request.user)
+        if recipient is None:
+            raise PermissionDenied(NOT_ALERTED)
+        answer = validated(RespondSerializer, request)
+        callout_respond(recipient=recipient, channel="app", actor=request.user, **answer)
+        return self.shaped(callout)
+
+    @extend_schema(summary="Alert the next list now", description="Without waiting for this list's time to run "
+                   "out. Operators only.", request=None, responses={200: CalloutSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def escalate(self, request, pk=None):
+        callout = self.get_object()
+        self.require_operator()
+        callout_escalate_now(callout=callout, actor=request.user)
+        return self.shaped(callout)
+
+    @extend_schema(summary="Cancel a callout", description="Everyone who accepted is told to stand down. "
+                   "Operators only.",
+                   request=CancelSerializer, responses={200: CalloutSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def cancel(self, request, pk=None):
+        callout = self.get_object()
+        self.require_operator()
+        reason = validated(CancelSerializer, request)["reason"]
+        callout_cancel(callout=callout, actor=request.user, reason=reason)
+        return self.shaped(callout)
+
+    @extend_schema(summary="Close a callout with its outcome", description="Operators only.", request=CloseSerializer,
+                   responses={200: CalloutSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def close(self, request, pk=None):
+        callout = self.get_object()
+        self.require_operator()
+        outcome = validated(CloseSerializer, request)["outcome"]
+        callout_close(callout=callout, actor=request.user, outcome=outcome)
+        return self.shaped(callout)
+
+
+def validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def idempotency_key(request) -> str | None:
+    """The Idempotency-Key header scoped to the caller, so two logins' keys never meet."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise serializers.ValidationError({"Idempotency-Key": "Up to 64 printable characters without spaces."})
+    return f"api:{request.user.pk}:{key}"

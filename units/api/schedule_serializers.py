@@ -1,0 +1,152 @@
+"""Serializers of the schedule endpoints: units and who is on call, my shifts, my unavailability."""
+
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from units.models import Person, Tier, Unavailability, Unit
+
+# Instants outside these bounds are refused: nobody schedules there, and near year 1 or 9999 converting an
+# offset to UTC or adding a window overflows.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_SHIFT_WINDOW = timedelta(days=62)
+DEFAULT_SHIFT_WINDOW = timedelta(days=14)
+MAX_UNAVAILABILITY = timedelta(days=366)
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class InstantField(serializers.Field):
+    """An ISO 8601 date and time with its UTC offset (``2026-05-01T09:00:00+01:00`` or ``...Z``), 2000–2099."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 date and time with its UTC offset, e.g. 2026-05-01T09:00:00+01:00 "
+        "(in a query string, write + as %2B).",
+        "naive": "Give the UTC offset too, e.g. 2026-05-01T09:00:00+01:00 or 2026-05-01T08:00:00Z.",
+        "range": "Give a time between 2000 and 2099.",
+    }
+
+    def to_internal_value(self, data):
+        try:
+            value = parse_datetime(data) if isinstance(data, str) else None
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        if value.tzinfo is None:
+            self.fail("naive")
+        # Compared field by field: astimezone() itself overflows on year 1 with a positive offset.
+        if not EARLIEST.year <= value.year < LATEST.year:
+            self.fail("range")
+        return value.astimezone(UTC)
+
+    def to_representation(self, value):
+        return serializers.DateTimeField().to_representation(value)
+
+
+class UnitRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name"]
+
+
+class TierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tier
+        fields = ["position", "name"]
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    tiers = TierSerializer(many=True, read_only=True, help_text="The unit's callout lists, primary first.")
+
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name", "description", "timezone", "active", "tiers"]
+        read_only_fields = fields
+
+
+class ReasonSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["rotation", "override", "fixed"],
+                                   help_text="What put the person there: their rotation, an override or a fixed rule.")
+    text = serializers.CharField(help_text="The same reason in words, e.g. 'Weekday rotation'.")
+
+
+class PersonRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Person
+        fields = ["id", "full_name", "rank", "badge_number"]
+
+
+class OnCallEntrySerializer(serializers.Serializer):
+    person = PersonRefSerializer()
+    reasons = ReasonSerializer(many=True)
+
+
+class OnCallTierSerializer(serializers.Serializer):
+    position = serializers.IntegerField(source="tier.position", help_text="1 is primary, 2 secondary, ...")
+    name = serializers.CharField(source="tier.name")
+    people = OnCallEntrySerializer(source="entries", many=True, help_text="In the order they are listed.")
+
+
+class OnCallSerializer(serializers.Serializer):
+    unit = UnitRefSerializer()
+    at = serializers.DateTimeField()
+    tiers = OnCallTierSerializer(many=True, help_text="Every list of the unit, primary first; a list may be empty.")
+
+
+class OnCallQuerySerializer(serializers.Serializer):
+    at = InstantField(required=False, help_text="The moment to resolve the lists for; now when left out.")
+
+    def validate(self, data):
+        return {"at": data.get("at") or timezone.now()}
+
+
+class ShiftWindowSerializer(serializers.Serializer):
+    # "from" is a Python keyword: the fields are renamed in __init__.
+    from_ = InstantField(required=False, help_text="Start of the window; now when left out.")
+    to = InstantField(required=False, help_text="End of the window; 14 days after the start when left out. "
+                                               "At most 62 days after the start.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = self.fields.pop("from_")
+
+    def validate(self, data):
+        start = data.get("from") or timezone.now()
+        end = data.get("to") or start + DEFAULT_SHIFT_WINDOW
+        if end <= start:
+            raise serializers.ValidationError({"to": "The end must be after the start."})
+        if end - start > MAX_SHIFT_WINDOW:
+            raise serializers.ValidationError({"to": f"At most {MAX_SHIFT_WINDOW.days} days after the start."})
+        return {"start": start, "end": end}
+
+
+class ShiftSerializer(serializers.Serializer):
+    unit = UnitRefSerializer()
+    tier = TierSerializer(help_text="The list I am on.")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    reasons = ReasonSerializer(many=True)
+
+
+class UnavailabilitySerializer(serializers.ModelSerializer):
+    starts_at = InstantField()
+    ends_at = InstantField()
+
+    class Meta:
+        model = Unavailability
+        fields = ["id", "kind", "starts_at", "ends_at", "note"]
+        read_only_fields = ["id"]
+
+    def validate(self, data):
+        if data["ends_at"] <= data["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "The end must be after the start."})
+        if data["ends_at"] - data["starts_at"] > MAX_UNAVAILABILITY:
+            raise serializers.ValidationError(
+                {"ends_at": f"At most {MAX_UNAVAILABILITY.days} days; ask an administrator for longer absences."}
+            )
+        return data

@@ -1,0 +1,138 @@
+"""Schedule endpoints: units and who is on call (operators, supervisors), my shifts and my unavailability."""
+
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from units.api.schedule_serializers import (
+    OnCallQuerySerializer,
+    OnCallSerializer,
+    ShiftSerializer,
+    ShiftWindowSerializer,
+    UnavailabilitySerializer,
+    UnitSerializer,
+)
+from units.models import Person, Unavailability, Unit
+from units.schedule import resolve_callout_lists
+from units.selectors import own_unavailability, person_shifts, visible_units
+from units.services import unavailability_create, unavailability_delete
+
+
+class CanReadUnits(BasePermission):
+    message = "Only operators, supervisors and administrators see units and who is on call."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("units.view_unit")
+
+
+class HasPerson(BasePermission):
+    message = "Only people on a unit's lists have shifts and unavailability; this login has no person."
+
+    def has_permission(self, request, view):
+        return isinstance(getattr(request.user, "person", None), Person)
+
+
+class UnitFilter(filters.FilterSet):
+    class Meta:
+        model = Unit
+        fields = ["active", "code"]
+
+
+class UnitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Units visible to me: every unit for operators and administrators, their own units for supervisors."""
+
+    serializer_class = UnitSerializer
+    permission_classes = [IsAuthenticated, CanReadUnits]
+    filterset_class = UnitFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return visible_units(self.request.user).prefetch_related("tiers").order_by("name")
+
+    @extend_schema(summary="Units I can see")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Who is on call",
+        description="The unit's callout lists at a moment, as a launch then would freeze them: each person with "
+        "every reason they are listed (rotation, override, fixed rule). Leave and unavailability are applied.",
+        parameters=[OnCallQuerySerializer],
+        responses=OnCallSerializer,
+        filters=False,
+    )
+    @action(detail=True, filter_backends=[])
+    def oncall(self, request, pk=None):
+        unit = self.get_object()
+        query = OnCallQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        at = query.validated_data["at"]
+        tiers = resolve_callout_lists(unit, at)
+        return Response(OnCallSerializer({"unit": unit, "at": at, "tiers": tiers}).data)
+
+
+class ShiftListView(generics.ListAPIView):
+    """My on-call shifts, worked out by the same resolver as the admin's schedule preview and callout launch."""
+
+    serializer_class = ShiftSerializer
+    permission_classes = [IsAuthenticated, HasPerson]
+    filter_backends = []
+
+    @extend_schema(summary="My on-call shifts", parameters=[ShiftWindowSerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        window = ShiftWindowSerializer(data=self.request.query_params)
+        window.is_valid(raise_exception=True)
+        return person_shifts(self.request.user.person, **window.validated_data)
+
+
+class UnavailabilityFilter(filters.FilterSet):
+    upcoming = filters.BooleanFilter(method="filter_upcoming",
+                                            help_text="Only what has not ended yet (true), or only what has.")
+
+    class Meta:
+        model = Unavailability
+        fields = ["kind"]
+
+    def filter_upcoming(self, queryset, name, value):
+        now = timezone.now()
+        return queryset.filter(ends_at__gt=now) if value else queryset.filter(ends_at__lte=now)
+
+
+class UnavailabilityViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """My leave and other unavailability: while it lasts I am on no callout list, whatever else says I am."""
+
+    queryset = Unavailability.objects.none()  # names the model for the schema; get_queryset scopes it to the caller
+    serializer_class = UnavailabilitySerializer
+    permission_classes = [IsAuthenticated, HasPerson]
+    filterset_class = UnavailabilityFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return own_unavailability(self.request.user).order_by("starts_at", "id")
+
+    @extend_schema(summary="My unavailability")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="Add unavailability", description="Takes me off every list from start to end (at most "
+                   "366 days).", request=UnavailabilitySerializer,
+                   responses={201: UnavailabilitySerializer})
+    def create(self, request):
+        serializer = UnavailabilitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unavailability = unavailability_create(person=request.user.person, actor=request.user,
+                                               **serializer.validated_data)
+        return Response(UnavailabilitySerializer(unavailability).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Remove unavailability", description="Puts me back on my lists for that window.",
+                   responses={204: OpenApiResponse(description="Removed.")})
+    def destroy(self, request, pk=None):
+        unavailability_delete(unavailability=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
