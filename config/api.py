@@ -99,7 +99,7 @@ def lockout_response(request, original_response=None, credentials=None):
 
 
 @csrf_exempt  # nothing here to protect; without it a DELETE gets Django's HTML CSRF page instead
-def not_found(request, path=""):
+def not_found(request):
     """Any address under /api/ that names no endpoint: a 404 in the error format, not Django's HTML page."""
     error = {"code": "not_found", "message": f"No API endpoint at {request.path}.", "fields": {}}
     return JsonResponse({"error": error}, status=status.HTTP_404_NOT_FOUND)

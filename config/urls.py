@@ -16,7 +16,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^api/(?P<path>.*)$", not_found),
+    re_path(r"^api/", not_found),  # any other address under /api/, newlines and all
     path("", include("units.urls")),
     path("", include("callouts.urls")),
 ]

@@ -79,10 +79,12 @@ def test_a_page_past_the_end_is_not_found(api_client):
     assert error(response, 404)["message"] == "Invalid page."
 
 
-def test_an_address_with_no_endpoint_is_not_found_in_the_error_format(api_client):
-    response = api_client().get("/api/v1/no-such-thing/")
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v1/auth/devices/0.5/", "/api/v1/a%0Ab/"])
+def test_an_address_with_no_endpoint_is_not_found_in_the_error_format(api_client, path):
+    client = api_client()
 
-    assert error(response, 404)["code"] == "not_found"
+    assert error(client.get(path), 404)["code"] == "not_found"
+    assert error(client.delete(path), 404)["code"] == "not_found"
 
 
 def test_no_token_is_not_authenticated_and_says_how_to_authenticate(anon_client, db):
