@@ -9,12 +9,14 @@ Every 4xx answer has one body, whatever raised it:
 429 adds ``wait``, the seconds until a retry can succeed (also in ``Retry-After``).
 """
 
-from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from callouts.services import CalloutError
@@ -35,6 +37,9 @@ def exception_handler(exc, context):
 
     if isinstance(exc, CalloutError):
         exc = Conflict(str(exc))
+    elif isinstance(exc, DjangoValidationError):
+        # A service's full_clean() refusing what the serializer let through (an overlap, a uniqueness): a 400.
+        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API exception: a 500, which Django reports
@@ -61,7 +66,7 @@ def validation_error_body(detail) -> dict:
         messages = [str(message) for message in flatten_list(detail)]
         return {"code": "invalid", "message": " ".join(messages) or "Invalid input.", "fields": {}}
     fields = flatten_fields(detail)
-    general = fields.pop(settings.REST_FRAMEWORK.get("NON_FIELD_ERRORS_KEY", "non_field_errors"), [])
+    general = fields.pop(api_settings.NON_FIELD_ERRORS_KEY, []) + fields.pop(NON_FIELD_ERRORS, [])
     names = ", ".join(fields)
     message = " ".join(general) or f"Invalid value for {names}: see fields."
     return {"code": "invalid", "message": message, "fields": fields}

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
@@ -139,6 +140,16 @@ def test_a_callout_state_conflict_is_a_409_with_the_services_message():
 
     assert response.status_code == 409
     assert response.data == {"error": {"code": "conflict", "message": "This callout is closed.", "fields": {}}}
+
+
+def test_a_services_model_validation_is_a_400_naming_the_fields():
+    refusal = DjangoValidationError({"ends_at": ["The end must be after the start."], "__all__": ["Overlaps."]})
+
+    response = exception_handler(refusal, {"view": APIView()})
+
+    assert response.status_code == 400
+    assert response.data == {"error": {"code": "invalid", "message": "Overlaps.",
+                                       "fields": {"ends_at": ["The end must be after the start."]}}}
 
 
 def test_exceptions_outside_the_api_vocabulary_are_left_to_django():
