@@ -19,7 +19,8 @@ def overdue_problems() -> list[str]:
         for callout in Callout.objects.filter(state=Callout.State.ACTIVE, escalate_at__lt=now - OVERDUE_GRACE)
         .select_related("unit")
     ]
-    stuck = Delivery.objects.filter(state=Delivery.State.SENDING, send_deadline__lt=now).count()
+    stuck = Delivery.objects.filter(state=Delivery.State.SENDING, send_deadline__lt=now,
+                                    recipient__callout__state__in=Callout.OPEN_STATES).count()
     if stuck:
         problems.append(f"{stuck} message(s) stuck sending with no outcome from the provider: check who was reached")
     return problems

@@ -414,15 +414,30 @@ def deliver(delivery: Delivery) -> str:
     try:
         message_id = channel_for(delivery.channel).send(delivery)
     except ChannelError as error:
+        if error.unknown:
+            return delivery_outcome_unknown(delivery=delivery, error=error)
         return delivery_failed(delivery=delivery, error=error)
     except Exception as error:
+        # A channel that raises anything else may already have handed the message over: never send it again.
         log.exception("Channel %s raised on delivery %s", delivery.channel, delivery.pk)
-        return delivery_failed(delivery=delivery, error=ChannelError(str(error), code="exception"))
+        return delivery_outcome_unknown(delivery=delivery, error=ChannelError(str(error), code="exception"))
     now = timezone.now()
     Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
         state=Delivery.State.SENT, provider_message_id=message_id, sent_at=now, updated_at=now
     )
     return Delivery.State.SENT
+
+
+def delivery_outcome_unknown(*, delivery: Delivery, error: ChannelError) -> str:
+    """Whether the provider took the message is unknown: it stays ``sending`` for the watchdog and a late
+    status report, is not sent again, and the person's next channel is used at once."""
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
+        error_code=error.code, error=str(error), updated_at=now
+    )
+    log.error("Delivery %s outcome unknown, not sending again: %s", delivery.pk, error)
+    bring_forward_next_channel(delivery, now)
+    return Delivery.State.SENDING
 
 
 def delivery_failed(*, delivery: Delivery, error: ChannelError) -> str:
@@ -460,14 +475,22 @@ STATE_RANK = {
 }
 
 
-def delivery_status_reported(*, provider_message_id: str, state: str, error_code: str = "", error: str = "") -> bool:
-    """A provider reports what became of a message; True when the delivery moved forward."""
-    delivery = Delivery.objects.filter(provider_message_id=provider_message_id).first()
+def delivery_status_reported(*, provider_message_id: str, state: str, error_code: str = "", error: str = "",
+                             delivery_id: int | None = None) -> bool:
+    """A provider reports what became of a message; True when the delivery moved forward.
+
+    The report names our delivery id when it can, so a send whose worker died before storing the
+    provider's id is still settled; the provider's id is stored then.
+    """
+    found = Delivery.objects.filter(pk=delivery_id) if delivery_id else Delivery.objects.none()
+    delivery = found.filter(provider_message_id__in=["", provider_message_id]).first() or (
+        Delivery.objects.filter(provider_message_id=provider_message_id).first()
+    )
     if delivery is None:
         log.warning("Provider status %s for unknown message %s", state, provider_message_id)
         return False
     now = timezone.now()
-    changes = {"state": state, "updated_at": now}
+    changes = {"state": state, "updated_at": now, "provider_message_id": provider_message_id}
     if state == Delivery.State.FAILED:
         changes.update(error_code=error_code[:40], error=error)
     earlier = [s for s, rank in STATE_RANK.items() if rank < STATE_RANK[state]]

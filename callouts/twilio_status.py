@@ -37,7 +37,14 @@ def status_callback(request: HttpRequest) -> HttpResponse:
     if sid and state:
         error_code = request.POST.get("ErrorCode") or (status if state == State.FAILED else "")
         delivery_status_reported(provider_message_id=sid, state=state, error_code=error_code,
-                               error=request.POST.get("ErrorMessage") or f"Twilio reported {status}")
+                                 error=request.POST.get("ErrorMessage") or f"Twilio reported {status}",
+                                 delivery_id=delivery_in(request))
     else:
         log.info("Twilio status callback ignored: sid %r, status %r", sid, status)
     return HttpResponse(status=204)
+
+
+def delivery_in(request: HttpRequest) -> int | None:
+    """Our delivery id from the callback address we gave Twilio (covered by its signature)."""
+    value = request.GET.get("delivery", "")
+    return int(value) if value.isdigit() else None

@@ -4,7 +4,7 @@ import requests
 from django.conf import settings
 from pywebpush import WebPushException, webpush
 
-from callouts.channels import ChannelError
+from callouts.channels import ChannelError, nothing_sent
 from callouts.models import Delivery
 from units.models import PushSubscription
 
@@ -41,10 +41,11 @@ class WebPushChannel:
             raise refused(error, subscription) from error
         except ValueError as error:
             raise ChannelError(f"Push keys unusable: {error}", permanent=True, code="invalid-key") from error
-        except requests.Timeout as error:
-            raise ChannelError(f"Push service did not answer in time: {error}", code="timeout") from error
         except requests.RequestException as error:
-            raise ChannelError(f"Push service could not be reached: {error}", code="network") from error
+            if nothing_sent(error):
+                raise ChannelError(f"Push service could not be reached: {error}", code="network") from error
+            raise ChannelError(f"No answer from the push service, push may have gone: {error}", unknown=True,
+                               code="timeout") from error
         return response.headers.get("Location", "").rsplit("/", 1)[-1][:100]
 
 

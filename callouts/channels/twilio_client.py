@@ -12,7 +12,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from callouts.channels import ChannelError
+from callouts.channels import ChannelError, nothing_sent
 
 TWILIO_API = "https://api.twilio.com"
 # Twilio answers 400 for a full sending queue (21611), but it drains: trying again later can succeed.
@@ -51,11 +51,12 @@ def twilio_client() -> Client:
 
 
 def twilio_error(error: TwilioException | requests.RequestException) -> ChannelError:
-    """429, 5xx, timeouts and lost connections are temporary; any other refusal (a bad number) is permanent."""
-    if isinstance(error, requests.Timeout):
-        return ChannelError(f"Twilio did not answer in time: {error}", code="timeout")
-    if isinstance(error, requests.RequestException):
+    """429, 5xx and no connection are temporary; a lost answer is unknown; other refusals are permanent."""
+    if isinstance(error, requests.RequestException) and nothing_sent(error):
         return ChannelError(f"Twilio could not be reached: {error}", code="network")
+    if isinstance(error, requests.RequestException):
+        # The request may have been written: Twilio may have accepted it, and has no idempotency key.
+        return ChannelError(f"No answer from Twilio, message may have gone: {error}", unknown=True, code="timeout")
     status = getattr(error, "status", None)
     code = getattr(error, "code", None)
     detail = getattr(error, "msg", "") or getattr(error, "detail", "") or getattr(error, "title", "")
@@ -63,5 +64,6 @@ def twilio_error(error: TwilioException | requests.RequestException) -> ChannelE
     return ChannelError(f"Twilio answered {status}: {detail}", permanent=not temporary, code=str(code or status))
 
 
-def status_callback_url() -> str:
-    return settings.SITE_URL + reverse("callouts:twilio_status")
+def status_callback_url(delivery) -> str:
+    """The delivery id rides in the (signed) URL, so a report settles it even if its SID was never stored."""
+    return f"{settings.SITE_URL}{reverse('callouts:twilio_status')}?delivery={delivery.pk}"

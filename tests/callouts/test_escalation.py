@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
 
@@ -295,3 +296,25 @@ def test_a_retried_launch_with_the_same_key_pages_once(k9, operator):
     again = launch(k9, operator, idempotency_key="cad-123")
     assert again.pk == first.pk
     assert Callout.objects.count() == 1
+
+
+class ExplodingChannel:
+    def send(self, delivery):
+        raise RuntimeError("provider library bug after the request went out")
+
+
+def test_a_channel_that_raises_is_not_sent_again_and_the_next_channel_comes_forward(k9, operator, settings):
+    from callouts.channels import _instances
+    from callouts.selectors import overdue_problems
+
+    settings.MUSTER_CHANNELS = {**settings.MUSTER_CHANNELS, "sms": "tests.callouts.test_escalation.ExplodingChannel"}
+    _instances.clear()
+    callout = launch(k9, operator)
+    tasks.sweep()
+    tasks.sweep()
+    ann_sms = Delivery.objects.get(recipient__callout=callout, recipient__person__full_name="Ann", channel="sms")
+    assert (ann_sms.state, ann_sms.attempts, ann_sms.error_code) == (Delivery.State.SENDING, 1, "exception")
+    assert "Ann" in alerted(callout, "voice")  # brought forward from its one-minute delay
+    with time_machine.travel(timedelta(seconds=31)):
+        assert any("stuck sending" in problem for problem in overdue_problems())
+    _instances.clear()

@@ -139,3 +139,24 @@ def test_report_without_a_sid_touches_no_delivery(callout):
     signature = twilio_signature(settings.SITE_URL + STATUS_PATH, params)
     assert Client().post(STATUS_PATH, params, HTTP_X_TWILIO_SIGNATURE=signature).status_code == 204
     assert not Delivery.objects.filter(state=Delivery.State.FAILED).exists()
+
+
+def test_report_naming_the_delivery_settles_a_send_whose_provider_id_was_never_stored(callout):
+    sms = delivery_of(callout, "Ben", "sms")
+    Delivery.objects.filter(pk=sms.pk).update(state=Delivery.State.SENDING, provider_message_id="")
+    path = f"{STATUS_PATH}?delivery={sms.pk}"
+    params = {"MessageSid": "SMlate", "MessageStatus": "delivered", "AccountSid": "AC123"}
+    response = Client().post(path, params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(settings.SITE_URL + path, params))
+    assert response.status_code == 204
+    sms.refresh_from_db()
+    assert (sms.state, sms.provider_message_id) == (Delivery.State.DELIVERED, "SMlate")
+
+
+def test_report_naming_another_deliverys_message_does_not_move_this_one(callout):
+    ann, ben = delivery_of(callout, "Ann", "sms"), delivery_of(callout, "Ben", "sms")
+    path = f"{STATUS_PATH}?delivery={ben.pk}"
+    params = {"MessageSid": ann.provider_message_id, "MessageStatus": "delivered", "AccountSid": "AC123"}
+    Client().post(path, params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(settings.SITE_URL + path, params))
+    ann.refresh_from_db()
+    ben.refresh_from_db()
+    assert (ann.state, ben.state) == (Delivery.State.DELIVERED, Delivery.State.SENT)
