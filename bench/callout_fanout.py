@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,8 @@ ONCALL_BAR = "Grafana OnCall: 24.5 s to email 100 people from one alert"
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="200,1000", help="people on the first list, comma-separated")
-    parser.add_argument("--runs", type=int, default=20, help="callouts launched per size")
+    parser.add_argument("--runs", type=int, default=20, help="callouts launched to each list of up to 200 people")
+    parser.add_argument("--large-runs", type=int, default=6, help="callouts launched to each larger list")
     parser.add_argument("--idle-escalations", type=int, default=20, help="escalations timed with nothing else on")
     parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
     parser.add_argument("--output", default=str(BASE_DIR / "docs" / "benchmarks.md"), help="'-' to write none")
@@ -168,6 +170,47 @@ def start_stack(log_dir: Path, concurrency: int) -> Processes:
                                "--without-gossip", "--without-mingle"], " ready.")
     processes.start("beat", ["beat", "-l", "info", "-s", str(log_dir / "beat-schedule")], "Sending due task sweep")
     return processes
+
+
+class Neighbours(threading.Thread):
+    """CPU time used meanwhile by processes that are not the benchmark's (another test run on the machine):
+    sampled from /proc twice a second; PostgreSQL's processes count as the benchmark's."""
+
+    def __init__(self, own_groups: set[int]):
+        super().__init__(daemon=True)
+        self.own_groups = own_groups | {os.getpgrp()}
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.started = time.monotonic()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            for pid, cpu in self.sample().items():
+                self.first.setdefault(pid, cpu)
+                self.last[pid] = cpu
+
+    def sample(self) -> dict[int, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                comm, rest = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            fields = rest.split()
+            if int(fields[2]) in self.own_groups or comm.endswith("(postgres"):
+                continue
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+        return found
+
+    def share(self) -> float:
+        """Their CPU seconds as a share of the machine's over the time sampled."""
+        self.stopped.set()
+        used = sum(self.last[pid] - self.first[pid] for pid in self.last)
+        return used / ((time.monotonic() - self.started) * os.cpu_count())
 
 
 # ---- measurements --------------------------------------------------------------------------------------
@@ -343,6 +386,8 @@ def report(args, results: dict, queries: dict, elapsed: float) -> str:
         f"- Machine: {machine()}",
         f"- Versions: {', '.join(f'{k} {v}' for k, v in versions().items())}",
         f"- Command: `{' '.join(['./muster bench', *sys.argv[1:]])}`",
+        f"- Other processes on the machine used {results['neighbours']:.0%} of its CPU during the measurements"
+        + (" (the timings below are slower than on a quiet machine)" if results["neighbours"] > 0.05 else ""),
         f"- Stack: PostgreSQL and Redis on this machine, one `celery worker --pool prefork --concurrency "
         f"{args.concurrency}` and one `celery beat` (the sweep every second), as `./muster run` starts them; "
         f"deliveries sent in tasks of {SEND_CHUNK}; the recording channel stands in for the providers "
@@ -396,7 +441,7 @@ def report(args, results: dict, queries: dict, elapsed: float) -> str:
         lines.append(f"| first accept, {size} on the list | {counts['accept']} | — |")
     send = next(iter(queries.values()))["send"]
     lines += [
-        f"| one send (claim, load, record, mark sent) | {send:.0f} | {send * 3:.0f} for 3 channels |",
+        f"| one send (claim, load, record, mark sent) | {send:.1f} | {send * 3:.1f} for 3 channels |",
         "",
         "Launch and accept cost a fixed number of queries whatever the size of the list "
         "(`tests/services/test_callouts_queries.py` holds them to that on PostgreSQL). Each send is its own "
@@ -427,15 +472,19 @@ def main() -> None:
         print(f"bench: seeded; queries {queries}", flush=True)
 
         processes = start_stack(Path(var_dir), args.concurrency)
+        neighbours = Neighbours({process.pid for process in processes.started})
+        neighbours.start()
         try:
             results = {"idle": idle_escalations(small, operator, args.idle_escalations), "sizes": {}}
             print("bench: idle escalations done", flush=True)
             for size, unit in units.items():
-                fan_out, escalations = loaded_runs(unit, small, operator, args.runs)
+                runs = args.runs if size <= 200 else args.large_runs
+                fan_out, escalations = loaded_runs(unit, small, operator, runs)
                 results["sizes"][size] = {"fan_out": fan_out, "escalations": escalations}
                 print(f"bench: {size} done: fan-out p50 {percentile(fan_out, 50):.2f} s", flush=True)
         finally:
             processes.stop()
+        results["neighbours"] = neighbours.share()
         text = report(args, results, queries, time.monotonic() - started)
     print(text)
     if args.output != "-":
