@@ -160,16 +160,15 @@ class Processes:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def start_stack(log_dir: Path, concurrency: int) -> Processes:
+def start_stack(processes: Processes, concurrency: int) -> None:
     from config.celery import app
 
     app.control.purge()
-    processes = Processes(log_dir)
     processes.start("worker", ["worker", "--pool", "prefork", "--concurrency", str(concurrency), "-l", "info",
                                "-Q", "callouts,celery", "-n", f"bench-{os.getpid()}@%h",
                                "--without-gossip", "--without-mingle"], " ready.")
-    processes.start("beat", ["beat", "-l", "info", "-s", str(log_dir / "beat-schedule")], "Sending due task sweep")
-    return processes
+    processes.start("beat", ["beat", "-l", "info", "-s", str(processes.log_dir / "beat-schedule")],
+                    "Sending due task sweep")
 
 
 class Neighbours(threading.Thread):
@@ -455,6 +454,7 @@ def report(args, results: dict, queries: dict, elapsed: float) -> str:
 
 def main() -> None:
     args = parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))  # so the worker and beat are stopped
     sizes = [int(size) for size in args.sizes.split(",")]
     started = time.monotonic()
     url = bench_database_url()
@@ -471,10 +471,11 @@ def main() -> None:
         queries = {size: query_counts(unit, operator) for size, unit in units.items()}
         print(f"bench: seeded; queries {queries}", flush=True)
 
-        processes = start_stack(Path(var_dir), args.concurrency)
-        neighbours = Neighbours({process.pid for process in processes.started})
-        neighbours.start()
+        processes = Processes(Path(var_dir))
         try:
+            start_stack(processes, args.concurrency)
+            neighbours = Neighbours({process.pid for process in processes.started})
+            neighbours.start()
             results = {"idle": idle_escalations(small, operator, args.idle_escalations), "sizes": {}}
             print("bench: idle escalations done", flush=True)
             for size, unit in units.items():
