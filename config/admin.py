@@ -1,5 +1,21 @@
 from django.contrib.admin import AdminSite
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 from django_otp.admin import OTPAdminAuthenticationForm
+
+
+class MusterAdminAuthenticationForm(OTPAdminAuthenticationForm):
+    """A wrong one-time code is a failed login like a wrong password: audited with the address, and it counts
+    towards the account lockout (django-otp's own signal carries no request, so the lockout cannot see it)."""
+
+    def clean_otp(self, user):
+        try:
+            super().clean_otp(user)
+        except ValidationError as error:
+            if user is not None and error.code != "token_required":
+                user_login_failed.send(sender=type(self), credentials={"username": user.get_username()},
+                                       request=self.request)
+            raise
 
 
 class MusterAdminSite(AdminSite):
@@ -8,7 +24,7 @@ class MusterAdminSite(AdminSite):
     site_header = "Muster"
     site_title = "Muster"
     index_title = "Back office"
-    login_form = OTPAdminAuthenticationForm
+    login_form = MusterAdminAuthenticationForm
     login_template = "otp/admin111/login.html"
 
     def has_permission(self, request):

@@ -301,3 +301,17 @@ def test_enrolment_is_rate_limited_per_address(anon_client, enrollee, settings):
     assert 0 < error["wait"] <= 3600
     assert int(response["Retry-After"]) == error["wait"]
     assert enrol(APIClient(REMOTE_ADDR="203.0.113.9"), enrollee.user.username).status_code == 201
+
+
+def test_wrong_one_time_codes_at_the_admin_login_lock_the_account(anon_client, enrollee):
+    enrollee.user.is_staff = True
+    enrollee.user.save()
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    device = enrollee.user.staticdevice_set.get().persistent_id
+    for _ in range(5):
+        client.post("/admin/login/", {"username": enrollee.user.username, "password": PASSWORD,
+                                      "otp_device": device, "otp_token": "wrong999"})
+
+    assert enrol(anon_client, enrollee.user.username).json()["error"]["code"] == LOCKED
+    failed = events("login_failed").filter(remote_addr="203.0.113.9")
+    assert failed.count() == 5

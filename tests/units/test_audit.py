@@ -54,3 +54,20 @@ def test_audit_log_does_not_record_secrets(db):
     entry = LogEntry.objects.get_for_object(unit).get()
     assert unit.feed_token not in str(entry.changes)
     assert Unit.objects.count() == 1
+
+
+def test_entries_written_for_an_actor_inside_a_request_keep_the_clients_address(db):
+    from auditlog.context import set_actor
+
+    clerk = get_user_model().objects.create_user("clerk")
+    person = make_person("Ann")
+    with set_actor(None, remote_addr="192.0.2.44"):  # what the request middleware does
+        with acting(clerk):
+            leave = Unavailability.objects.create(
+                person=person, starts_at=datetime(2026, 1, 1, tzinfo=UTC), ends_at=datetime(2026, 1, 2, tzinfo=UTC)
+            )
+        unit = unit_create(name="Marine", code="marine")
+    inside = LogEntry.objects.get_for_object(leave).get()
+    after = LogEntry.objects.get_for_object(unit).get()
+    assert (inside.actor, inside.remote_addr) == (clerk, "192.0.2.44")
+    assert (after.actor, after.remote_addr) == (None, "192.0.2.44")
