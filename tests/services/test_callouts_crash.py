@@ -76,20 +76,17 @@ def test_worker_killed_mid_fan_out_loses_no_delivery_and_sends_none_twice(
         PEOPLE * CHANNELS - len(cut_off)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Bug: deliver() turns any exception other than ChannelError into a temporary failure, so a channel that "
-    "raises after the provider accepted the message is sent again, up to DELIVERY_MAX_ATTEMPTS times. Its "
-    "outcome is unknown, like a send cut off by a crash: it should not be repeated (fail it for good, code "
-    "'exception', which brings the person's next channel forward; or leave it sending for the watchdog)."))
 def test_a_channel_raising_after_the_provider_accepted_does_not_send_again(
         transactional_db, operator, worker_factory, celery_beat):
     raising = "tests.services.slow_channel.AcceptedThenRaisingChannel"
     worker_factory.start(pool="solo", SMS_CHANNEL=raising, DELIVERY_MAX_ATTEMPTS="3", DELIVERY_RETRY_BASE="1")
     callout = callout_launch(unit=make_callout_unit(primary=1, channels=("sms",)), actor=operator,
                              message="Road traffic collision, M4 junction 3")
-    sms = Delivery.objects.get(recipient__callout=callout)
-    if not wait_for(lambda: Delivery.objects.filter(pk=sms.pk, state__in=["failed", "sending"]).exists()
-                    or RecordedMessage.objects.filter(delivery=sms).count() > 1, seconds=15):
-        pytest.fail("the SMS was neither repeated nor settled within 15 s")  # not an AssertionError: see xfail
+    sms = Delivery.objects.filter(recipient__callout=callout)
+    assert wait_for(lambda: sms.filter(error_code="exception").exists() or RecordedMessage.objects.filter(
+        delivery__in=sms).count() > 1, seconds=15), "the send neither settled as unknown nor was repeated in 15 s"
+    sweep()  # a sweep after it, here and now: an unknown outcome is not leased again
 
-    assert RecordedMessage.objects.filter(delivery=sms).count() == 1
+    # The outcome is unknown, as after a crash mid-send: left sending for the watchdog, never sent again.
+    assert RecordedMessage.objects.filter(delivery__in=sms).count() == 1
+    assert sms.get().state == Delivery.State.SENDING

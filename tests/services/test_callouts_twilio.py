@@ -11,6 +11,7 @@ from django.test import Client
 
 from callouts.models import Callout, Delivery
 from callouts.services import callout_launch
+from callouts.tasks import sweep
 from tests.services.conftest import in_threads, make_callout_unit, wait_for
 from tests.twilio_double import TwilioDouble, twilio_signature
 
@@ -103,24 +104,18 @@ def test_status_callbacks_replayed_out_of_order_and_at_once_end_at_the_latest_st
     assert states == {d.id: Delivery.State.FAILED if d == failed else Delivery.State.DELIVERED for d in deliveries}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Bug: a send whose worker died after Twilio accepted it stays 'sending' for ever: the status callback "
-    "names only Twilio's SID, which the worker never stored, so it is logged as unknown and dropped. The "
-    "callback URL should carry the delivery id (the signature covers it) so the report settles the delivery."))
 def test_a_status_callback_settles_a_send_whose_worker_died_before_storing_the_sid(
         transactional_db, operator, worker_factory, celery_beat, double):
     double.script("Messages", ["hang"])
     worker = sms_worker(worker_factory, double)
     callout = launch(make_callout_unit(primary=1, channels=("sms",)), operator)
     delivery = Delivery.objects.get(recipient__callout=callout)
-    if not wait_for(lambda: len(double.requests("Messages")) == 1):
-        pytest.fail("the worker never called Twilio")  # not an AssertionError: the xfail must not hide it
+    assert wait_for(lambda: len(double.requests("Messages")) == 1), "the worker never called Twilio"
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
     double._released.set()  # Twilio creates the message; the worker is no longer there to hear it
     request = double.wait_for("Messages", 1)[0]
-    if request.status != 201:
-        pytest.fail(f"the double answered {request.status}, not 201")
+    assert request.status == 201
 
     assert report_status(request.sid, "delivered", request.params["StatusCallback"]) == 204
 
@@ -128,19 +123,16 @@ def test_a_status_callback_settles_a_send_whose_worker_died_before_storing_the_s
     assert delivery.state == Delivery.State.DELIVERED
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Bug: a read timeout is classed as temporary and the SMS is sent again, although Twilio may have "
-    "accepted the first request (the double does): two SMS to one person. Only a connect timeout or a refused "
-    "connection proves nothing was sent; after the request is written the outcome is unknown."))
 def test_sms_whose_answer_times_out_is_not_sent_a_second_time(
         transactional_db, operator, worker_factory, celery_beat, double):
     double.script("Messages", ["hang"])
     sms_worker(worker_factory, double, TWILIO_TIMEOUT="1", DELIVERY_RETRY_BASE="1")
     callout = launch(make_callout_unit(primary=1, channels=("sms",)), operator)
-    delivery = Delivery.objects.get(recipient__callout=callout)
-    if not wait_for(lambda: Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENT).exists(), seconds=10):
-        pytest.fail("the SMS was not retried and sent within 10 s")  # not an AssertionError: the xfail must not hide it
-    double._released.set()  # the first request, timed out at the worker, is answered: Twilio had accepted it
-    double.wait_for("Messages", len(double.requests("Messages")))
+    sms = Delivery.objects.filter(recipient__callout=callout)
+    assert wait_for(lambda: sms.filter(error_code="timeout").exists(), seconds=15), "no timeout within 15 s"
+    sweep()  # a sweep after it, here and now: an unknown outcome is not leased again
+    double._released.set()  # the request the worker gave up on is answered: Twilio had accepted it
+    double.wait_for("Messages", 1)
 
-    assert [r.status for r in double.requests("Messages")].count(201) == 1
+    assert [r.status for r in double.requests("Messages")] == [201]
+    assert sms.get().state == Delivery.State.SENDING
