@@ -3,6 +3,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from callouts.models import Callout
+from units.api.schedule_serializers import StrictBooleanFilter
 
 MAX_ID = 2**63 - 1  # the largest id a database stores; larger numbers are refused, not overflowed
 
@@ -19,9 +20,9 @@ class IdFilter(filters.NumberFilter):
 
 class CalloutFilter(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=Callout.State.choices, help_text="Any of these states.")
-    open = filters.BooleanFilter(method="filter_open", help_text="Only open callouts (true) or only ended ones.")
+    open = StrictBooleanFilter(method="filter_open", help_text="Only open callouts (true) or only ended ones.")
     unit = IdFilter(field_name="unit_id", help_text="Only this unit's callouts.")
-    exercise = filters.BooleanFilter(help_text="Only drills (true) or only real callouts (false).")
+    exercise = StrictBooleanFilter(help_text="Only drills (true) or only real callouts (false).")
 
     class Meta:
         model = Callout

@@ -3,7 +3,13 @@ from rest_framework import serializers
 
 from callouts.models import Callout, Recipient
 from callouts.replies import MAX_ETA_MINUTES
-from units.api.schedule_serializers import UnitRefSerializer
+from config.api import StrictCharField
+from units.api.schedule_serializers import (
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+    UnitRefSerializer,
+)
 from units.models import Membership, Qualification, Unit
 
 MAX_QUORUM = 100
@@ -16,7 +22,7 @@ class RequirementSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
     qualification = serializers.SlugRelatedField(slug_field="code", queryset=Qualification.objects.all(),
                                                  required=False, help_text="A qualification code, e.g. medic.")
-    count = serializers.IntegerField(min_value=1, max_value=MAX_QUORUM, default=1)
+    count = StrictIntegerField(min_value=1, max_value=MAX_QUORUM, default=1)
 
     def validate(self, data):
         if ("role" in data) == ("qualification" in data):
@@ -27,7 +33,7 @@ class RequirementSerializer(serializers.Serializer):
 
 
 class NeedSerializer(serializers.Serializer):
-    quorum = serializers.IntegerField(min_value=1, max_value=MAX_QUORUM, help_text="Accepts needed to fill it.")
+    quorum = StrictIntegerField(min_value=1, max_value=MAX_QUORUM, help_text="Accepts needed to fill it.")
     requirements = RequirementSerializer(many=True, required=False, max_length=MAX_REQUIREMENTS)
 
     def validate(self, data):
@@ -85,20 +91,20 @@ class CalloutSerializer(serializers.ModelSerializer):
 
 
 class LaunchSerializer(serializers.Serializer):
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(active=True),
+    unit = StrictPrimaryKeyRelatedField(queryset=Unit.objects.filter(active=True),
                                               help_text="Id of an active unit.")
-    message = serializers.CharField(max_length=1000, help_text="What, where, and where to report. Sent as written.")
-    incident_ref = serializers.CharField(max_length=60, required=False, default="", allow_blank=True)
+    message = StrictCharField(max_length=1000, help_text="What, where, and where to report. Sent as written.")
+    incident_ref = StrictCharField(max_length=60, required=False, default="", allow_blank=True)
     priority = serializers.ChoiceField(choices=Callout.Priority.choices, default=Callout.Priority.URGENT)
-    exercise = serializers.BooleanField(default=False, help_text="A drill: kept out of statistics.")
+    exercise = StrictBooleanField(default=False, help_text="A drill: kept out of statistics.")
     need = NeedSerializer(required=False, help_text="Left out: what the unit's escalation policy asks for.")
 
 
 class RespondSerializer(serializers.Serializer):
     response = serializers.ChoiceField(choices=[Recipient.Response.ACCEPT, Recipient.Response.DECLINE])
-    eta_minutes = serializers.IntegerField(min_value=0, max_value=MAX_ETA_MINUTES, required=False, allow_null=True,
+    eta_minutes = StrictIntegerField(min_value=0, max_value=MAX_ETA_MINUTES, required=False, allow_null=True,
                                            help_text="Minutes until I am there; only with accept.")
-    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
     def validate(self, data):
         if data.get("eta_minutes") is not None and data["response"] != Recipient.Response.ACCEPT:
@@ -107,8 +113,8 @@ class RespondSerializer(serializers.Serializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Sent to everyone who accepted, with STAND DOWN.")
+    reason = StrictCharField(max_length=500, help_text="Sent to everyone who accepted, with STAND DOWN.")
 
 
 class CloseSerializer(serializers.Serializer):
-    outcome = serializers.CharField(max_length=2000)
+    outcome = StrictCharField(max_length=2000)

@@ -4,7 +4,7 @@ import re
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -71,6 +71,11 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         description="Freezes the unit's lists and alerts the first list with anyone on it. Operators only.",
         parameters=[IDEMPOTENCY_PARAMETER],
         request=LaunchSerializer,
+        examples=[OpenApiExample("Launch", request_only=True, value={
+            "unit": 1, "message": "Armed suspect at Kennington Park. RV Kennington police station.",
+            "incident_ref": "CAD-2026-0412", "priority": "urgent",
+            "need": {"quorum": 2, "requirements": [{"role": "team_leader", "count": 1}]},
+        })],
         responses={201: CalloutSerializer, 200: OpenApiResponse(CalloutSerializer, description="A retry with "
                                                                 "an Idempotency-Key already used: the first callout.")},
     )
@@ -88,6 +93,9 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "callout is open. The same service records answers by SMS, voice and email.",
         request=RespondSerializer,
         responses={200: CalloutSerializer, 409: CONFLICT},
+        examples=[OpenApiExample("Accept", request_only=True,
+                                 value={"response": "accept", "eta_minutes": 15, "note": "From Brixton"}),
+                  OpenApiExample("Decline", request_only=True, value={"response": "decline"})],
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def respond(self, request, pk=None):

@@ -2,12 +2,16 @@
 
 from datetime import UTC, datetime, timedelta
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import StrictCharField
 from units.models import Person, Tier, Unavailability, Unit
 
 # Instants outside these bounds are refused: nobody schedules there, and near year 1 or 9999 converting an
@@ -30,6 +34,14 @@ class InstantField(serializers.Field):
         "range": "Give a time between 2000 and 2099.",
     }
 
+    def get_value(self, dictionary):
+        # An empty or repeated query parameter is refused like any other value that is not one date and time,
+        # not taken as left out or as its last copy.
+        if hasattr(dictionary, "getlist"):
+            values = dictionary.getlist(self.field_name)
+            return values[0] if len(values) == 1 else (values or serializers.empty)
+        return dictionary.get(self.field_name, serializers.empty)
+
     def to_internal_value(self, data):
         try:
             value = parse_datetime(data) if isinstance(data, str) else None
@@ -46,6 +58,59 @@ class InstantField(serializers.Field):
 
     def to_representation(self, value):
         return serializers.DateTimeField().to_representation(value)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that refuses "15", 15.0 and true instead of turning them into numbers."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField that takes only true and false, not "yes", 1 or "on"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id that must be a JSON number: "5" and true are refused rather than looked up."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class TrueFalseField(forms.Field):
+    """``true`` or ``false``, as the schema says; anything else is refused rather than quietly ignored."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        if value not in ("true", "false"):
+            raise ValidationError("Use true or false.", code="invalid")
+        return value == "true"
+
+
+class SingleValueInput(forms.TextInput):
+    """Hands a repeated query parameter to the field as a list, to be refused, instead of its last copy."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return values if len(values) > 1 else super().value_from_datadict(data, files, name)
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = TrueFalseField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, widget=SingleValueInput, **kwargs)
 
 
 class UnitRefSerializer(serializers.ModelSerializer):
@@ -105,15 +170,9 @@ class OnCallQuerySerializer(serializers.Serializer):
         return {"at": data.get("at") or timezone.now()}
 
 
-class ShiftWindowSerializer(serializers.Serializer):
-    # "from" is a Python keyword: the fields are renamed in __init__.
-    from_ = InstantField(required=False, help_text="Start of the window; now when left out.")
+class ShiftWindow(serializers.Serializer):
     to = InstantField(required=False, help_text="End of the window; 14 days after the start when left out. "
                                                "At most 62 days after the start.")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = self.fields.pop("from_")
 
     def validate(self, data):
         start = data.get("from") or timezone.now()
@@ -125,6 +184,13 @@ class ShiftWindowSerializer(serializers.Serializer):
         return {"start": start, "end": end}
 
 
+# "from" is a Python keyword, so the field of that name is added by name.
+ShiftWindowSerializer = type("ShiftWindowSerializer", (ShiftWindow,), {
+    "__module__": __name__,
+    "from": InstantField(required=False, help_text="Start of the window; now when left out."),
+})
+
+
 class ShiftSerializer(serializers.Serializer):
     unit = UnitRefSerializer()
     tier = TierSerializer(help_text="The list I am on.")
@@ -134,8 +200,10 @@ class ShiftSerializer(serializers.Serializer):
 
 
 class UnavailabilitySerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=Unavailability.Kind.choices, default=Unavailability.Kind.LEAVE)
     starts_at = InstantField()
     ends_at = InstantField()
+    note = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
     class Meta:
         model = Unavailability

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -13,6 +13,7 @@ from units.api.schedule_serializers import (
     OnCallSerializer,
     ShiftSerializer,
     ShiftWindowSerializer,
+    StrictBooleanFilter,
     UnavailabilitySerializer,
     UnitSerializer,
 )
@@ -37,6 +38,8 @@ class HasPerson(BasePermission):
 
 
 class UnitFilter(filters.FilterSet):
+    active = StrictBooleanFilter(help_text="Only active units (true) or only inactive ones.")
+
     class Meta:
         model = Unit
         fields = ["active", "code"]
@@ -93,7 +96,7 @@ class ShiftListView(generics.ListAPIView):
 
 
 class UnavailabilityFilter(filters.FilterSet):
-    upcoming = filters.BooleanFilter(method="filter_upcoming",
+    upcoming = StrictBooleanFilter(method="filter_upcoming",
                                             help_text="Only what has not ended yet (true), or only what has.")
 
     class Meta:
@@ -123,6 +126,9 @@ class UnavailabilityViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, vie
 
     @extend_schema(summary="Add unavailability", description="Takes me off every list from start to end (at most "
                    "366 days).", request=UnavailabilitySerializer,
+                   examples=[OpenApiExample("Court", request_only=True, value={
+                       "kind": "court", "starts_at": "2026-05-01T09:00:00+01:00",
+                       "ends_at": "2026-05-01T17:00:00+01:00", "note": "Southwark Crown Court"})],
                    responses={201: UnavailabilitySerializer})
     def create(self, request):
         serializer = UnavailabilitySerializer(data=request.data)
