@@ -22,12 +22,13 @@ def launch_and_accept(unit, operator) -> tuple[int, int, Callout]:
     return len(launch), len(accept), callout
 
 
-@pytest.mark.parametrize("quorum", [1, 2], ids=["accept-fills", "accept-does-not-fill"])
-def test_launch_and_accept_cost_the_same_queries_for_2_and_200_people(db, operator, quorum):
+# With a quorum of 2 a list of one is hopeless at the first accept, which alerts the next list: another path.
+@pytest.mark.parametrize(("quorum", "smallest"), [(1, 1), (2, 2)], ids=["accept-fills", "accept-does-not-fill"])
+def test_launch_and_accept_cost_the_same_queries_for_one_person_or_200(db, operator, quorum, smallest):
     # The first callout of a process also fills Django's content type cache: measure the steady state.
     launch_and_accept(make_callout_unit(primary=2, code="warm"), operator)
     counts = {}
-    for size in (2, 200):
+    for size in (smallest, 200):
         unit = make_callout_unit(primary=size, code=f"q{size}")
         EscalationPolicy.objects.create(unit=unit, quorum=quorum)
         launched, accepted, callout = launch_and_accept(unit, operator)
@@ -35,11 +36,4 @@ def test_launch_and_accept_cost_the_same_queries_for_2_and_200_people(db, operat
         assert callout.state == (Callout.State.FILLED if quorum == 1 else Callout.State.ACTIVE)
         counts[size] = launched, accepted
 
-    assert counts[2] == counts[200], f"queries (launch, accept) by people on the list: {counts}"
-
-
-def test_launch_to_one_person_costs_as_many_queries_as_to_200(db, operator):
-    launch_and_accept(make_callout_unit(primary=1, code="warm"), operator)
-    one = launch_and_accept(make_callout_unit(primary=1, code="one"), operator)[0]
-    many = launch_and_accept(make_callout_unit(primary=200, code="many"), operator)[0]
-    assert one == many
+    assert counts[smallest] == counts[200], f"queries (launch, accept) by people on the list: {counts}"
