@@ -30,7 +30,7 @@ def double(settings):
 
 
 def sms_worker(worker_factory, double, **env):
-    return worker_factory.start(pool="prefork", concurrency=2, SMS_CHANNEL=TWILIO_SMS, **double.env(), **env)
+    return worker_factory.start(pool="solo", SMS_CHANNEL=TWILIO_SMS, **double.env(), **env)
 
 
 def launch(unit, operator) -> Callout:
