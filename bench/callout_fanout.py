@@ -486,12 +486,13 @@ PROFILE_NOTES = [
     "(~27%, mostly building the three-table query), the recording channel's insert and the audit log entry "
     "auditlog writes for it (~27%), and marking it sent (~11%). Celery itself, the connection opened per task "
     "(DATABASE_CONN_MAX_AGE=0) and Redis are a few per cent.",
-    "- Not auditing RecordedMessage (the demo outbox; its rows are already an outbox) cuts a send by a quarter "
+    "- Not auditing RecordedMessage (the recording channel's outbox, a record already) cuts a send by a quarter "
     "(3.6 to 2.7 ms). Reading each chunk of 25 deliveries in one query, with the still-wanted check moved "
     "into the claim's WHERE, saved only ~5%, since the claim then joins recipient and callout: not done.",
-    "- With real providers the HTTP call, not the database, will dominate: at 150 ms a request, two pool "
-    "processes hand over about 13 messages a second, so 600 take 45 s. Sending is I/O-bound there and wants "
-    "many more concurrent sends (a threads or gevent pool for the callouts queue) or batched provider APIs; "
+    "- With real providers the HTTP call, not the database, will dominate. By arithmetic (not measured): at "
+    "150 ms a request, two pool processes hand over about 13 messages a second, so 600 take 45 s. Sending "
+    "is I/O-bound there and wants many more concurrent sends (a threads or gevent pool for the callouts "
+    "queue) or batched provider APIs; "
     "past DELIVERY_LEASE (20 s) of backlog the sweep leases queued deliveries again, and the duplicates "
     "are refused by the claim, but cost a query each.",
     "- Escalations no longer wait behind sends: send tasks carry a lower Redis priority than the sweep "
