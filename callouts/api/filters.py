@@ -3,7 +3,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from callouts.models import Callout
-from units.api.schedule_serializers import StrictBooleanFilter
+from units.api.schedule_serializers import StrictBooleanFilter, StrictFilterForm
 
 MAX_ID = 2**63 - 1  # the largest id a database stores; larger numbers are refused, not overflowed
 
@@ -26,6 +26,7 @@ class CalloutFilter(filters.FilterSet):
 
     class Meta:
         model = Callout
+        form = StrictFilterForm
         fields = ["state", "open", "unit", "exercise"]
 
     def filter_open(self, queryset, name, value):

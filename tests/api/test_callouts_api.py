@@ -352,3 +352,19 @@ def test_a_supervisor_sees_their_units_callouts_and_may_not_act_on_them(api_clie
     response = client.post(f"{CALLOUTS}{callout_a.pk}/escalate/")
 
     assert error(response, 403)["message"] == "Only operators may launch callouts and act on them."
+
+
+@pytest.mark.parametrize(("query", "field", "message"), [
+    ("state=", "state", "Give a value, or leave the parameter out."),
+    ("unit=", "unit", "Give a value, or leave the parameter out."),
+    ("open=true&open=false", "open", "Give this parameter once."),
+    ("open=yes", "open", "Use true or false."),
+])
+def test_an_empty_or_repeated_filter_is_refused_rather_than_ignored(responder, callout_a, query, field, message):
+    response = responder.get(f"{CALLOUTS}?{query}")
+
+    assert error(response, 400)["fields"][field] == [message]
+
+
+def test_a_filter_that_takes_many_values_may_be_repeated(responder, callout_a):
+    assert responder.get(f"{CALLOUTS}?state=active&state=filled").json()["count"] == 1

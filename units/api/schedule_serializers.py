@@ -98,19 +98,26 @@ class TrueFalseField(forms.Field):
         return value == "true"
 
 
-class SingleValueInput(forms.TextInput):
-    """Hands a repeated query parameter to the field as a list, to be refused, instead of its last copy."""
+class StrictFilterForm(forms.Form):
+    """The form of a filter set that refuses what django-filter would quietly ignore: an empty value, or a
+    single-valued parameter given twice (of which it would take the last)."""
 
-    def value_from_datadict(self, data, files, name):
-        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
-        return values if len(values) > 1 else super().value_from_datadict(data, files, name)
+    def clean(self):
+        for name, field in self.fields.items():
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if "" in values:
+                self.errors.pop(name, None)  # this says it better than "  is not one of the choices"
+                self.add_error(name, "Give a value, or leave the parameter out.")
+            elif len(values) > 1 and not isinstance(field, forms.MultipleChoiceField):
+                self.add_error(name, "Give this parameter once.")
+        return super().clean()
 
 
 class StrictBooleanFilter(filters.BooleanFilter):
     field_class = TrueFalseField
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, widget=SingleValueInput, **kwargs)
+        super().__init__(*args, widget=forms.TextInput, **kwargs)
 
 
 class UnitRefSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from units.api.schedule_serializers import (
     ShiftSerializer,
     ShiftWindowSerializer,
     StrictBooleanFilter,
+    StrictFilterForm,
     UnavailabilitySerializer,
     UnitSerializer,
 )
@@ -42,6 +43,7 @@ class UnitFilter(filters.FilterSet):
 
     class Meta:
         model = Unit
+        form = StrictFilterForm
         fields = ["active", "code"]
 
 
@@ -101,6 +103,7 @@ class UnavailabilityFilter(filters.FilterSet):
 
     class Meta:
         model = Unavailability
+        form = StrictFilterForm
         fields = ["kind"]
 
     def filter_upcoming(self, queryset, name, value):
