@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -175,19 +176,36 @@ class Neighbours(threading.Thread):
     """CPU time used meanwhile by processes that are not the benchmark's (another test run on the machine):
     sampled from /proc twice a second; PostgreSQL's processes count as the benchmark's."""
 
+    INTERVAL = 0.5
+
     def __init__(self, own_groups: set[int]):
         super().__init__(daemon=True)
         self.own_groups = own_groups | {os.getpgrp()}
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
+        self.recent: deque[float] = deque([1.0, 1.0], maxlen=2)  # busy until sampled
+        self.busy_starts = 0
         self.started = time.monotonic()
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.wait(0.5):
-            for pid, cpu in self.sample().items():
+        while not self.stopped.wait(self.INTERVAL):
+            now = self.sample()
+            used = sum(cpu - self.last.get(pid, self.first.get(pid, cpu)) for pid, cpu in now.items())
+            self.recent.append(used / (self.INTERVAL * os.cpu_count()))
+            for pid, cpu in now.items():
                 self.first.setdefault(pid, cpu)
                 self.last[pid] = cpu
+
+    def wait_quiet(self, threshold: float = 0.1, seconds: float = 10) -> None:
+        """Start the next run when other processes have left the machine alone for a second, or after
+        ``seconds`` anyway (counted in the report)."""
+        deadline = time.monotonic() + seconds
+        while max(self.recent) > threshold:
+            if time.monotonic() > deadline:
+                self.busy_starts += 1
+                return
+            time.sleep(0.1)
 
     def sample(self) -> dict[int, float]:
         ticks = os.sysconf("SC_CLK_TCK")
@@ -285,8 +303,9 @@ def primary_paged(callout) -> None:
     wait_until(lambda: settled(deliveries), what=f"the first list of callout {callout.pk}")
 
 
-def idle_escalations(unit, operator, count: int) -> list[tuple[float, float]]:
+def idle_escalations(unit, operator, count: int, neighbours: Neighbours) -> list[tuple[float, float]]:
     """``count`` small callouts whose deadlines fall over ten seconds, with nothing else going on."""
+    neighbours.wait_quiet()
     callouts = [launch(unit, operator) for _ in range(count)]
     for callout in callouts:
         primary_paged(callout)
@@ -296,10 +315,11 @@ def idle_escalations(unit, operator, count: int) -> list[tuple[float, float]]:
     return results
 
 
-def loaded_runs(unit, small_unit, operator, runs: int) -> tuple[list[float], list[tuple[float, float]]]:
+def loaded_runs(unit, small_unit, operator, runs: int, neighbours: Neighbours) -> tuple[list, list]:
     """Each run launches to ``unit`` while a small callout's deadline falls during that fan-out."""
     fan_outs, escalations = [], []
     for _ in range(runs):
+        neighbours.wait_quiet()
         small = launch(small_unit, operator)
         primary_paged(small)
         deadline = set_deadline(small, 0.2 + 0.6 * random.random())
@@ -395,7 +415,9 @@ def report(args, results: dict, queries: dict, elapsed: float) -> str:
         f"- Versions: {', '.join(f'{k} {v}' for k, v in versions().items())}",
         f"- Command: `{' '.join(['./muster bench', *sys.argv[1:]])}`",
         f"- Other processes on the machine used {results['neighbours']:.0%} of its CPU during the measurements"
-        + (" (the timings below are slower than on a quiet machine)" if results["neighbours"] > 0.05 else ""),
+        + (" (the timings below are slower than on a quiet machine)" if results["neighbours"] > 0.05 else "")
+        + f"; each run waited up to 10 s for a quiet second before starting, and {results['busy_starts']} "
+        "started without one",
         f"- Stack: PostgreSQL and Redis on this machine, one `celery worker --pool prefork --concurrency "
         f"{args.concurrency}` and one `celery beat` (the sweep every second), as `./muster run` starts them; "
         f"deliveries sent in tasks of {SEND_CHUNK}; the recording channel stands in for the providers "
@@ -527,16 +549,16 @@ def main() -> None:
             start_stack(processes, args.concurrency)
             neighbours = Neighbours({process.pid for process in processes.started})
             neighbours.start()
-            results = {"idle": idle_escalations(small, operator, args.idle_escalations), "sizes": {}}
+            results = {"idle": idle_escalations(small, operator, args.idle_escalations, neighbours), "sizes": {}}
             print("bench: idle escalations done", flush=True)
             for size, unit in units.items():
                 runs = args.runs if size <= 200 else args.large_runs
-                fan_out, escalations = loaded_runs(unit, small, operator, runs)
+                fan_out, escalations = loaded_runs(unit, small, operator, runs, neighbours)
                 results["sizes"][size] = {"fan_out": fan_out, "escalations": escalations}
                 print(f"bench: {size} done: fan-out p50 {percentile(fan_out, 50):.2f} s", flush=True)
         finally:
             processes.stop()
-        results["neighbours"] = neighbours.share()
+        results["neighbours"], results["busy_starts"] = neighbours.share(), neighbours.busy_starts
         text = report(args, results, queries, time.monotonic() - started)
     print(text)
     if args.output != "-":
