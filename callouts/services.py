@@ -387,27 +387,38 @@ def deliveries_lease(*, now: datetime | None = None, limit: int = 2000) -> list[
     return due
 
 
+def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
+    """Send a worker's chunk of deliveries, each at most once; one query loads them all."""
+    deliveries = (Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
+                  .select_related("recipient__callout__unit").order_by("due_at", "id"))
+    return {delivery.pk: send_one(delivery) for delivery in deliveries}
+
+
 def delivery_send(*, delivery_id: int) -> str:
-    """Send one delivery at most once: it is marked sending, with a deadline, and committed first."""
+    return deliveries_send(delivery_ids=[delivery_id]).get(delivery_id, "not-claimed")
+
+
+# An alert is wanted only while its person has not answered and the callout still wants people.
+WANTED = Q(kind=Delivery.Kind.UPDATE) | Q(
+    recipient__response=Recipient.Response.NONE,
+    recipient__callout__state__in=[Callout.State.ACTIVE, Callout.State.EXHAUSTED],
+)
+
+
+def send_one(delivery: Delivery) -> str:
+    """Mark the delivery sending, with a deadline, in one conditional UPDATE committed before the provider
+    is called: a second worker, or a second run of the task, finds nothing to claim."""
     now = timezone.now()
-    claimed = Delivery.objects.filter(pk=delivery_id, state=Delivery.State.PENDING, due_at__lte=now).update(
+    claimed = Delivery.objects.filter(WANTED, pk=delivery.pk, state=Delivery.State.PENDING, due_at__lte=now).update(
         state=Delivery.State.SENDING, attempts=F("attempts") + 1, updated_at=now,
         send_deadline=now + timedelta(seconds=settings.DELIVERY_SEND_TIMEOUT),
     )
     if claimed != 1:
-        return "not-claimed"
-    delivery = Delivery.objects.select_related("recipient__callout").get(pk=delivery_id)
-    if still_wanted(delivery):
-        return deliver(delivery)
-    Delivery.objects.filter(pk=delivery_id).update(state=Delivery.State.CANCELLED, updated_at=now)
-    return Delivery.State.CANCELLED
-
-
-def still_wanted(delivery: Delivery) -> bool:
-    if delivery.kind != Delivery.Kind.ALERT:
-        return True
-    return (delivery.recipient.response == Recipient.Response.NONE
-            and delivery.recipient.callout.state in (Callout.State.ACTIVE, Callout.State.EXHAUSTED))
+        unwanted = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).exclude(WANTED)
+        return Delivery.State.CANCELLED if unwanted.update(state=Delivery.State.CANCELLED, updated_at=now) else (
+            "not-claimed")
+    delivery.state, delivery.attempts = Delivery.State.SENDING, delivery.attempts + 1
+    return deliver(delivery)
 
 
 def deliver(delivery: Delivery) -> str:

@@ -40,10 +40,9 @@ def dispatch() -> None:
 
 @shared_task(ignore_result=True)
 def send_deliveries(delivery_ids: list[int]) -> None:
-    from callouts.services import delivery_send
+    from callouts.services import deliveries_send
 
-    for delivery_id in delivery_ids:
-        delivery_send(delivery_id=delivery_id)
+    deliveries_send(delivery_ids=delivery_ids)
 
 
 @shared_task(ignore_result=True)

@@ -290,6 +290,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin",
     "auditlog",
     "callouts.heartbeat",
+    # The recording channel's outbox is itself the record of what was sent.
+    "callouts.recordedmessage",
     # Failed logins and unlocks are explicit entries (units/auth_events.py, units.authentication.LockoutHandler).
     "axes",
 )

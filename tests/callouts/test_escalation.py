@@ -318,3 +318,14 @@ def test_a_channel_that_raises_is_not_sent_again_and_the_next_channel_comes_forw
     with time_machine.travel(timedelta(seconds=31)):
         assert any("stuck sending" in problem for problem in overdue_problems())
     _instances.clear()
+
+
+def test_an_alert_claimed_after_its_person_answered_is_cancelled_not_sent(k9, operator):
+    callout = launch(k9, operator)
+    # The answer lands between the lease and the send: nothing has cancelled the pending alerts yet.
+    Recipient.objects.filter(callout=callout, person__full_name="Ann").update(response=Recipient.Response.ACCEPT)
+    tasks.sweep()
+    ann = Delivery.objects.filter(recipient__callout=callout, recipient__person__full_name="Ann")
+    assert set(ann.values_list("state", flat=True)) == {Delivery.State.CANCELLED}
+    assert "Ann" not in alerted(callout)
+    assert alerted(callout, "sms") == ["Ben", "Cat"]
