@@ -331,24 +331,24 @@ def loaded_runs(unit, small_unit, operator, runs: int, neighbours: Neighbours) -
 
 
 def query_counts(unit, operator) -> dict[str, int]:
-    """Queries in this process: the launch, the first accept, and the sends of one recipient's alerts."""
+    """Queries in this process: the launch, one send task's chunk of deliveries, and the first accept."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from callouts.models import Delivery
-    from callouts.services import callout_respond, delivery_send
+    from callouts.services import callout_respond
+    from callouts.tasks import SEND_CHUNK, send_deliveries
 
     with CaptureQueriesContext(connection) as launched:
         callout = launch(unit, operator)
-    recipient = callout.recipients.filter(tier_position=1).first()
-    ids = list(Delivery.objects.filter(recipient=recipient).values_list("id", flat=True))
+    ids = list(Delivery.objects.filter(recipient__callout=callout).order_by("id").values_list("id", flat=True))
     with CaptureQueriesContext(connection) as sent:
-        for delivery_id in ids:
-            delivery_send(delivery_id=delivery_id)
+        send_deliveries(ids[:SEND_CHUNK])  # the task's own code, run here
+    recipient = callout.recipients.filter(tier_position=1).first()
     with CaptureQueriesContext(connection) as accepted:
         callout_respond(recipient=recipient, response="accept", channel="sms")
     cancel(callout)
-    return {"launch": len(launched), "accept": len(accepted), "send": len(sent) / len(ids)}
+    return {"launch": len(launched), "accept": len(accepted), "send": len(sent) / min(len(ids), SEND_CHUNK)}
 
 
 # ---- report --------------------------------------------------------------------------------------------
@@ -472,19 +472,22 @@ def report(args, results: dict, queries: dict, elapsed: float) -> str:
         "| Operation | queries | per recipient |",
         "|---|---|---|",
     ]
+    from callouts.tasks import SEND_CHUNK
+
     for size, counts in queries.items():
         lines.append(f"| launch to {size} | {counts['launch']} | {counts['launch'] / size:.3f} |")
     for size, counts in queries.items():
         lines.append(f"| first accept, {size} on the list | {counts['accept']} | — |")
     send = next(iter(queries.values()))["send"]
     lines += [
-        f"| one send (claim, load, record, mark sent) | {send:.1f} | {send * 3:.1f} for 3 channels |",
+        f"| one send, in a task of {SEND_CHUNK} | {send:.2f} | {send * 3:.1f} for 3 channels |",
         "",
         "Launch and accept cost a fixed number of queries whatever the size of the list "
-        "(`tests/services/test_callouts_queries.py` holds them to that on PostgreSQL). Each send is its own "
-        "short transactions, so a worker killed mid-send leaves one delivery, not a batch, with an unknown "
-        "outcome; two of the send's queries are the recording channel's insert and its audit entry, which a "
-        "real provider's channel replaces with its HTTP call. On SQLite (not measured here) launch grows "
+        "(`tests/services/test_callouts_queries.py` holds them to that on PostgreSQL). A send task loads its "
+        "chunk in one query, then claims, sends and marks each delivery in turn, each in its own short "
+        "transaction, so a worker killed mid-send leaves one delivery, not a batch, with an unknown outcome; "
+        "one of those queries is the recording channel's insert, which a real provider's channel replaces "
+        "with its HTTP call. On SQLite (not measured here) launch grows "
         "by a few queries per hundred people, because Django splits bulk inserts at SQLite's 999-variable "
         "limit: 36, 48 and 103 queries for 1, 200 and 1,000 people, against 36 for each on PostgreSQL.",
         "",
@@ -497,26 +500,25 @@ def report(args, results: dict, queries: dict, elapsed: float) -> str:
 PROFILE_NOTES = [
     "## Where the time goes",
     "",
-    "Profiled on 2026-11-28 with py-spy on the worker during this benchmark, and cProfile around "
-    "`delivery_send` in one process; not re-measured by this command.",
+    "Profiled on 2026-11-28 with py-spy on the worker during this benchmark and cProfile around one "
+    "process's sends; not re-measured by this command.",
     "",
     "- The fan-out is CPU-bound on two cores: both pool processes were busy throughout, and PostgreSQL's "
     "backends share the same cores. A commit costs 85 µs here (`pg_test_fsync`), so the disk is not it. "
     "Four pool processes instead of two gained about 10%.",
-    "- One send costs about 3.6 ms of one core in Django and psycopg, spread over its five queries: the "
-    "claim (an UPDATE, ~12% of the worker's time), reading the delivery back with its recipient and callout "
-    "(~27%, mostly building the three-table query), the recording channel's insert and the audit log entry "
-    "auditlog writes for it (~27%), and marking it sent (~11%). Celery itself, the connection opened per task "
-    "(DATABASE_CONN_MAX_AGE=0) and Redis are a few per cent.",
-    "- Not auditing RecordedMessage (the recording channel's outbox, a record already) cuts a send by a quarter "
-    "(3.6 to 2.7 ms). Reading each chunk of 25 deliveries in one query, with the still-wanted check moved "
-    "into the claim's WHERE, saved only ~5%, since the claim then joins recipient and callout: not done.",
+    "- A send used to be five queries and about 3.6 ms of one core, nearly all of it in Django and psycopg: "
+    "the claim (~12% of the worker's time), reading the delivery back with its recipient and callout (~27%, "
+    "mostly building that three-table query), the recording channel's insert and the audit entry auditlog "
+    "wrote for it (~27%), and marking it sent (~11%). Celery, the connection opened per task "
+    "(DATABASE_CONN_MAX_AGE=0) and Redis were a few per cent. From this profile, commit dd4e1a0 loads each "
+    "task's 25 deliveries in one query, checks that an alert is still wanted inside the claim's UPDATE, and "
+    "no longer audits the recording channel's outbox: three queries a send plus one a task. Measured at "
+    "200 people on a quiet machine before it: p50 2.0–2.4 s, p95 2.1–2.4 s.",
     "- With real providers the HTTP call, not the database, will dominate. By arithmetic (not measured): at "
     "150 ms a request, two pool processes hand over about 13 messages a second, so 600 take 45 s. Sending "
     "is I/O-bound there and wants many more concurrent sends (a threads or gevent pool for the callouts "
-    "queue) or batched provider APIs; "
-    "past DELIVERY_LEASE (20 s) of backlog the sweep leases queued deliveries again, and the duplicates "
-    "are refused by the claim, but cost a query each.",
+    "queue) or batched provider APIs; past DELIVERY_LEASE (20 s) of backlog the sweep leases queued "
+    "deliveries again, and the duplicates are refused by the claim, but cost a query each.",
     "- Escalations no longer wait behind sends: send tasks carry a lower Redis priority than the sweep "
     "(callouts/tasks.py, SEND_PRIORITY). Before that, an escalation due during a 1,000-person fan-out fired "
     "8 s late. The alerts of the escalated list still queue behind the sends ahead of them, which is what "
