@@ -117,6 +117,12 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def paginate_queryset(self, queryset, request, view=None):
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and not (value.isdigit() and int(value) >= 1):
+            raise exceptions.ValidationError({"page": ["A page number from 1."]})
+        return super().paginate_queryset(queryset, request, view)
+
     def get_page_size(self, request):
         # DRF quietly ignores a page_size it cannot read; a client asking for a page size should hear why not.
         value = request.query_params.get(self.page_size_query_param)

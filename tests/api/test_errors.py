@@ -154,3 +154,10 @@ def test_a_services_model_validation_is_a_400_naming_the_fields():
 
 def test_exceptions_outside_the_api_vocabulary_are_left_to_django():
     assert exception_handler(RuntimeError("boom"), {"view": APIView()}) is None
+
+
+@pytest.mark.parametrize("page", ["", "0", "two"])
+def test_an_unreadable_page_number_is_refused_naming_the_parameter(api_client, page):
+    response = api_client().get("/api/v1/auth/devices/", {"page": page})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"page": ["A page number from 1."]}

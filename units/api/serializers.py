@@ -1,10 +1,13 @@
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import StrictCharField
 from units.authentication import login_with_second_factor
 from units.models import ContactMethod, Device, Membership, Person, PushSubscription
+
+BASE64URL = RegexValidator(r"^[A-Za-z0-9_-]+={0,2}$", "Base64url text, as the browser's PushSubscription gives it.")
 
 
 class EnrolmentSerializer(serializers.Serializer):
@@ -93,8 +96,9 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class PushKeysSerializer(serializers.Serializer):
-    p256dh = StrictCharField(max_length=200)
-    auth = StrictCharField(max_length=100)
+    # Browser keys are base64url: anything else is not a subscription.
+    p256dh = StrictCharField(max_length=200, validators=[BASE64URL])
+    auth = StrictCharField(max_length=100, validators=[BASE64URL])
 
 
 class PushSubscriptionInputSerializer(serializers.Serializer):

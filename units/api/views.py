@@ -24,6 +24,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
 
     serializer_class = DeviceSerializer
     queryset = Device.objects.filter(revoked_at__isnull=True).order_by("-created_at")
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
         return self.queryset.filter(user=self.request.user)
