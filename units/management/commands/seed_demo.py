@@ -417,6 +417,9 @@ def seed_schedules(plans: list[UnitPlan], units: dict[str, Unit], people: dict[s
             sync_participants(rotation, [people[p.badge_number] for p in participants])
         if plan.spec.secondary == "leaders":
             FixedRule.objects.get_or_create(tier=tiers[(unit.id, 2)], role=Membership.Role.TEAM_LEADER)
+        if RESPONDER in plan.primary and RESPONDER.badge_number in people:
+            # The demo responder is always on a primary list, so every demo callout to that unit reaches the app.
+            FixedRule.objects.get_or_create(tier=tiers[(unit.id, 1)], person=people[RESPONDER.badge_number])
 
 
 def sync_participants(rotation: Rotation, people: list[Person]) -> None:
