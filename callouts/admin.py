@@ -96,8 +96,21 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
         return describe({"quorum": policy.quorum, "requirements": requirements})
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Operators inspect who was alerted and how; the audit trail is never edited or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Callout)
-class CalloutAdmin(admin.ModelAdmin):
+class CalloutAdmin(ReadOnlyAdmin):
     """The list of callouts; each opens on its live page, since callouts change only through actions."""
 
     list_display = ["callout", "unit", "state_badge", "current_list", "accepted", "declined", "silent",
@@ -131,15 +144,6 @@ class CalloutAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not object_id.isdigit():
             raise Http404
@@ -170,19 +174,6 @@ class CalloutAdmin(admin.ModelAdmin):
     @admin.display(description="not answered", ordering="silent")
     def silent(self, callout):
         return callout.silent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Operators inspect who was alerted and how; the audit trail is never edited or deleted by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -174,7 +174,7 @@ def stand_down(request, callout_id):
 def cancel(request, callout_id):
     def perform(callout, data):
         callout_cancel(callout=callout, actor=request.user, reason=data["reason"])
-        return "Callout cancelled; alerts not yet sent are stopped."
+        return "Callout cancelled; alerts not yet sent are stopped and those who accepted are stood down."
     return act(request, callout_id, CancelForm, perform)
 
 
