@@ -41,17 +41,6 @@ def unit_create(*, name: str, code: str, timezone: str = "Europe/London", descri
     return unit
 
 
-def person_create(*, username: str, full_name: str, badge_number: str, rank: str = "",
-                  home_station: str = "", email: str = "", actor=None) -> Person:
-    with transaction.atomic(), acting(actor):
-        user = get_user_model().objects.create_user(username=username, email=email)
-        person = Person(user=user, full_name=full_name, badge_number=badge_number, rank=rank,
-                        home_station=home_station)
-        person.full_clean()
-        person.save()
-    return person
-
-
 def feed_token_reset(*, obj: Person | Unit, actor=None) -> str:
     """Issue a new calendar feed address; the old one stops working at once (for a leaked link)."""
     with transaction.atomic(), acting(actor):
