@@ -216,18 +216,20 @@ class RecipientAdmin(ReadOnlyAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["person", "callout_link", "channel", "kind", "address", "state", "due_at", "sent_at",
+    list_display = ["addressee", "callout_link", "channel", "kind", "address", "state", "due_at", "sent_at",
                     "attempts", "error_code"]
     list_filter = ["state", "channel", "kind"]
-    list_select_related = ["recipient__person", "recipient__callout__unit"]
+    list_select_related = ["recipient__person", "recipient__callout__unit", "person"]
     search_fields = ["address", "provider_message_id", "recipient__person__full_name"]
 
-    @admin.display(ordering="recipient__person__full_name")
-    def person(self, delivery):
-        return delivery.recipient.person
+    @admin.display(description="person", ordering="recipient__person__full_name")
+    def addressee(self, delivery):
+        return delivery.addressee
 
-    @admin.display(description="callout", ordering="recipient__callout")
+    @admin.display(description="callout or topic", ordering="recipient__callout")
     def callout_link(self, delivery):
+        if delivery.recipient_id is None:
+            return delivery.topic
         return live_link(delivery.recipient.callout, delivery.recipient.callout)
 
 

@@ -195,11 +195,17 @@ class Delivery(models.Model):
     class Kind(models.TextChoices):
         ALERT = "alert", "Alert"
         UPDATE = "update", "Update"
+        NOTICE = "notice", "Notice"
 
     FINAL_STATES = (State.DELIVERED, State.FAILED, State.CANCELLED)
     LIVE_STATES = (State.PENDING, State.SENDING, State.SENT, State.DELIVERED)
 
-    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="deliveries", null=True,
+                                  blank=True, help_text="The callout recipient; empty for a notice.")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="notices", null=True, blank=True,
+                               help_text="Whom a notice is for; empty for a callout's messages.")
+    topic = models.CharField(max_length=60, blank=True, db_index=True,
+                             help_text="What a notice is about, e.g. circulation:12; empty for a callout's messages.")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ALERT)
     round = models.PositiveSmallIntegerField(default=1)
     sequence = models.PositiveSmallIntegerField(default=0, help_text="Which update this is; 0 for the alert.")
@@ -226,10 +232,21 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "kind", "round", "sequence", "channel", "address"], name="delivery_once"
             ),
+            models.UniqueConstraint(fields=["person", "topic", "channel", "address"],
+                                    condition=models.Q(recipient__isnull=True), name="notice_once"),
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False, kind__in=["alert", "update"])
+                | models.Q(recipient__isnull=True, kind="notice", person__isnull=False),
+                name="delivery_for_recipient_or_notice",
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_channel_display()} to {self.address}: {self.state}"
+
+    @property
+    def addressee(self):
+        return self.recipient.person if self.recipient_id else self.person
 
 
 class RecordedMessage(models.Model):

@@ -399,7 +399,7 @@ def delivery_send(*, delivery_id: int) -> str:
 
 
 # An alert is wanted only while its person has not answered and the callout still wants people.
-WANTED = Q(kind=Delivery.Kind.UPDATE) | Q(
+WANTED = Q(kind__in=[Delivery.Kind.UPDATE, Delivery.Kind.NOTICE]) | Q(
     recipient__response=Recipient.Response.NONE,
     recipient__callout__state__in=[Callout.State.ACTIVE, Callout.State.EXHAUSTED],
 )
@@ -473,6 +473,8 @@ def delivery_failed(*, delivery: Delivery, error: ChannelError) -> str:
 def failed_for_good(delivery: Delivery, now: datetime) -> None:
     """The person's next channel is used at once, and the list may now be unable to meet the need."""
     bring_forward_next_channel(delivery, now)
+    if delivery.recipient_id is None:
+        return
     with transaction.atomic():
         callout = Callout.objects.select_for_update().get(pk=delivery.recipient.callout_id)
         if callout.state == Callout.State.ACTIVE:
@@ -515,9 +517,10 @@ def delivery_status_reported(*, provider_message_id: str, state: str, error_code
 
 def bring_forward_next_channel(delivery: Delivery, now: datetime) -> None:
     """A channel that failed for good should not make the person wait for their next channel's delay."""
-    following = (Delivery.objects.filter(recipient_id=delivery.recipient_id, kind=delivery.kind,
-                                         round=delivery.round, state=Delivery.State.PENDING, due_at__gt=now)
-                 .order_by("due_at").first())
+    same_message = (Q(recipient_id=delivery.recipient_id, round=delivery.round) if delivery.recipient_id
+                    else Q(person_id=delivery.person_id, topic=delivery.topic))
+    following = (Delivery.objects.filter(same_message, kind=delivery.kind, state=Delivery.State.PENDING,
+                                         due_at__gt=now).order_by("due_at").first())
     if following:
         Delivery.objects.filter(pk=following.pk, state=Delivery.State.PENDING).update(due_at=now)
 

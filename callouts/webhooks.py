@@ -121,8 +121,8 @@ def voice_respond(delivery: Delivery, response: str, eta_minutes: int | None = N
 def voice_menu(delivery: Delivery) -> VoiceResponse:
     """The alert read out twice, each time followed by the keypad menu; an update is only read out."""
     response = VoiceResponse()
-    callout = delivery.recipient.callout
-    text = delivery.body or callout.message
+    callout = delivery.recipient.callout if delivery.recipient_id else None
+    text = delivery.body or (callout.message if callout else "")
     if delivery.kind != Delivery.Kind.ALERT:
         response.say(text, language=VOICE_LANGUAGE, loop=2)
         return goodbye(response, "")

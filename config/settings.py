@@ -267,6 +267,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "callouts.tasks.sweep", "schedule": 1.0, "options": {"expires": 5}},
     # Overdue escalations and sends stuck with no outcome are logged and bannered in the admin.
     "watchdog": {"task": "callouts.tasks.watchdog", "schedule": 60.0},
+    # Submitted reports not yet circulated or referred, due referral deliveries and overdue reviews.
+    "reports-sweep": {"task": "reports.tasks.sweep", "schedule": 2.0, "options": {"expires": 10}},
 }
 
 LOGGING = {
@@ -316,6 +318,20 @@ DELIVERY_LEASE = envint("DELIVERY_LEASE", "20")
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", "5")
 DELIVERY_RETRY_BASE = envint("DELIVERY_RETRY_BASE", "2")
 RESPONSE_LINK_MAX_AGE = envint("RESPONSE_LINK_MAX_AGE", str(24 * 3600))
+
+# Field reports: uploaded attachments, and referrals to partner agencies.
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+REPORT_ATTACHMENT_MAX_BYTES = envint("REPORT_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024))
+REPORT_ATTACHMENT_TYPES = envlist(
+    "REPORT_ATTACHMENT_TYPES",
+    "image/jpeg,image/png,image/heic,image/webp,application/pdf,video/mp4,audio/mpeg,audio/mp4,text/plain",
+)
+REFERRAL_FROM_EMAIL = os.environ.get("REFERRAL_FROM_EMAIL", "referrals@muster.invalid")
+REFERRAL_MAX_ATTEMPTS = envint("REFERRAL_MAX_ATTEMPTS", "8")
+REFERRAL_RETRY_BASE = envint("REFERRAL_RETRY_BASE", "15")
+REFERRAL_TIMEOUT = envint("REFERRAL_TIMEOUT", "10")
+REFERRAL_ACK_LINK_MAX_AGE = envint("REFERRAL_ACK_LINK_MAX_AGE", str(7 * 24 * 3600))
 
 # Providers behind the live channels. A hung provider must not hold a worker: each call has a short timeout,
 # after which the send counts as a temporary failure and is retried.

@@ -8,6 +8,7 @@ from config.api import not_found
 api_v1 = [
     path("", include("units.api.urls")),
     path("", include("callouts.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,4 +20,5 @@ urlpatterns = [
     re_path(r"^api/", not_found),  # any other address under /api/, newlines and all
     path("", include("units.urls")),
     path("", include("callouts.urls")),
+    path("", include("reports.urls")),
 ]

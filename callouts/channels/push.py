@@ -50,8 +50,8 @@ class WebPushChannel:
 
 
 def payload(delivery: Delivery) -> dict:
-    return {"title": delivery.subject, "body": delivery.body[:MAX_BODY],
-            "callout": delivery.recipient.callout_id, "url": f"{settings.SITE_URL}/"}
+    about = {"callout": delivery.recipient.callout_id} if delivery.recipient_id else {"topic": delivery.topic}
+    return {"title": delivery.subject, "body": delivery.body[:MAX_BODY], **about, "url": f"{settings.SITE_URL}/"}
 
 
 def refused(error: WebPushException, subscription: PushSubscription) -> ChannelError:

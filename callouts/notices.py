@@ -1,0 +1,49 @@
+"""Notices: a message to a person about something other than a callout (a circulated report, an overdue
+review), sent by the same delivery rows, sweep and channels as a callout's alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from callouts.models import Delivery
+from units.models import ContactMethod, Person
+
+# A phone call is kept for callouts, where a person must answer at once.
+NOTICE_CHANNELS = (ContactMethod.Kind.PUSH, ContactMethod.Kind.SMS, ContactMethod.Kind.EMAIL)
+
+
+def notify_people(*, people: Iterable[Person], topic: str, subject: str, body: str,
+                  now: datetime | None = None) -> list[Delivery]:
+    """Queue a notice to each person by their own channels: push at once, the others after their own delays.
+
+    Safe to call twice for one topic: a person's address gets a topic's notice once.
+    """
+    now = now or timezone.now()
+    people = list(people)
+    methods = ContactMethod.objects.filter(person__in=people, kind__in=NOTICE_CHANNELS, person__active=True)
+    deliveries = [
+        Delivery(person_id=method.person_id, topic=topic, kind=Delivery.Kind.NOTICE, channel=method.kind,
+                 address=method.address, subject=subject[:200], body=body,
+                 due_at=now if method.kind == ContactMethod.Kind.PUSH else now + timedelta(
+                     minutes=method.delay_minutes))
+        for method in methods
+    ]
+    created = Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    transaction.on_commit(dispatch_soon)
+    return created
+
+
+def notices_stop(*, person: Person, topic: str) -> int:
+    """The person has seen it: their notices on this topic not yet handed to a provider are cancelled."""
+    return Delivery.objects.filter(person=person, topic=topic, state=Delivery.State.PENDING).update(
+        state=Delivery.State.CANCELLED, updated_at=timezone.now())
+
+
+def dispatch_soon() -> None:
+    from callouts.tasks import dispatch
+
+    dispatch.delay()
