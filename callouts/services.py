@@ -398,25 +398,34 @@ def delivery_send(*, delivery_id: int) -> str:
     return deliveries_send(delivery_ids=[delivery_id]).get(delivery_id, "not-claimed")
 
 
-# An alert is wanted only while its person has not answered and the callout still wants people.
-WANTED = Q(kind__in=[Delivery.Kind.UPDATE, Delivery.Kind.NOTICE]) | Q(
-    recipient__response=Recipient.Response.NONE,
-    recipient__callout__state__in=[Callout.State.ACTIVE, Callout.State.EXHAUSTED],
-)
+def still_wanted(delivery: Delivery) -> bool:
+    """An alert is wanted only while its person has not answered and the callout still wants people."""
+    if delivery.kind != Delivery.Kind.ALERT:
+        return True
+    recipient = delivery.recipient
+    return recipient.response == Recipient.Response.NONE and recipient.callout.state in (
+        Callout.State.ACTIVE, Callout.State.EXHAUSTED)
 
 
 def send_one(delivery: Delivery) -> str:
     """Mark the delivery sending, with a deadline, in one conditional UPDATE committed before the provider
-    is called: a second worker, or a second run of the task, finds nothing to claim."""
+    is called: a second worker, or a second run of the task, finds nothing to claim.
+
+    ``delivery`` was loaded with its recipient and callout. Whatever makes an alert unwanted after that (an
+    answer, the need met, a cancel) cancels its pending deliveries in the same transaction, so the claim's
+    ``state`` condition sees it without joining the recipient and callout on every send.
+    """
     now = timezone.now()
-    claimed = Delivery.objects.filter(WANTED, pk=delivery.pk, state=Delivery.State.PENDING, due_at__lte=now).update(
+    if not still_wanted(delivery):
+        cancelled = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(
+            state=Delivery.State.CANCELLED, updated_at=now)
+        return Delivery.State.CANCELLED if cancelled else "not-claimed"
+    claimed = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING, due_at__lte=now).update(
         state=Delivery.State.SENDING, attempts=F("attempts") + 1, updated_at=now,
         send_deadline=now + timedelta(seconds=settings.DELIVERY_SEND_TIMEOUT),
     )
     if claimed != 1:
-        unwanted = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).exclude(WANTED)
-        return Delivery.State.CANCELLED if unwanted.update(state=Delivery.State.CANCELLED, updated_at=now) else (
-            "not-claimed")
+        return "not-claimed"
     delivery.state, delivery.attempts = Delivery.State.SENDING, delivery.attempts + 1
     return deliver(delivery)
 
