@@ -1,0 +1,187 @@
+"""Admin forms for field reports: JSON typed in text areas, checked so a mistake is a form error, never a 500."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from reports.models import (
+    Area,
+    CirculationPolicy,
+    PartnerAgency,
+    ReferralRule,
+    ReportTypeVersion,
+    ReviewPolicy,
+)
+
+# What a published version promises the phones and the reports filed under it.
+FROZEN_FIELDS = ("schema", "promoted_fields", "grading_field", "summary_fields")
+
+
+def json_area(rows: int = 12) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "cols": 90, "class": "vLargeTextField", "spellcheck": "false"})
+
+
+def schema_error(schema) -> str | None:
+    try:
+        from reports.schemas import schema_error as check
+    except ImportError:  # until reports/schemas.py lands
+        return jsonschema_error(schema)
+    return check(schema)
+
+
+def jsonschema_error(schema) -> str | None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    if not isinstance(schema, dict):
+        return "A JSON Schema is an object."
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        return f"Not a valid JSON Schema: {error.message}"
+    return None
+
+
+def empty_as_list(value):
+    return [] if value is None else value
+
+
+def schema_fields(schema) -> set[str]:
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    return set(properties) if isinstance(properties, dict) else set()
+
+
+def grading_values(version: ReportTypeVersion | None) -> list[str]:
+    """The values the version's grading field allows, from its schema's enum (empty if it names none)."""
+    if version is None or not version.grading_field:
+        return []
+    field = version.schema.get("properties", {}).get(version.grading_field, {})
+    return [str(v) for v in field.get("enum", [])] if isinstance(field, dict) else []
+
+
+def version_problems(*, schema, promoted_fields, grading_field: str, summary_fields) -> dict[str, str]:
+    """What keeps a version from being used: a bad schema, or named fields the schema does not have."""
+    if error := schema_error(schema):
+        return {"schema": error}
+    known = schema_fields(schema)
+    problems = {}
+    for name, value in (("promoted_fields", promoted_fields), ("summary_fields", summary_fields)):
+        if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+            problems[name] = "A list of field names, e.g. [\"name\", \"age\"]."
+        elif missing := [f for f in value if f not in known]:
+            problems[name] = f"Not in the schema: {', '.join(missing)}."
+    if grading_field and grading_field not in known:
+        problems["grading_field"] = f"Not in the schema: {grading_field}."
+    return problems
+
+
+class ReportTypeVersionForm(forms.ModelForm):
+    class Meta:
+        model = ReportTypeVersion
+        fields = ["number", "schema", "promoted_fields", "grading_field", "summary_fields"]
+        widgets = {"schema": json_area(18), "promoted_fields": json_area(2), "summary_fields": json_area(2)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.is_published:
+            for name in ("number", *FROZEN_FIELDS):
+                self.fields[name].widget.attrs["readonly"] = True
+                self.fields[name].help_text = "Published: this never changes. Make a new draft version instead."
+
+    def clean_promoted_fields(self):
+        return empty_as_list(self.cleaned_data["promoted_fields"])
+
+    def clean_summary_fields(self):
+        return empty_as_list(self.cleaned_data["summary_fields"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.instance.is_published:
+            stored = ReportTypeVersion.objects.get(pk=self.instance.pk)
+            changed = [name for name in ("number", *FROZEN_FIELDS)
+                       if name in cleaned and cleaned[name] != getattr(stored, name)]
+            if changed:
+                raise ValidationError(
+                    f"Version {stored.number} is published and cannot change ({', '.join(changed)}); "
+                    "make a new draft version instead."
+                )
+            return cleaned
+        if all(name in cleaned for name in FROZEN_FIELDS):
+            for field, message in version_problems(**{name: cleaned[name] for name in FROZEN_FIELDS}).items():
+                self.add_error(field, message)
+        return cleaned
+
+
+class ReportTypeVersionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form) and form.instance.is_published:
+                raise ValidationError(f"Version {form.instance.number} is published and cannot be deleted.")
+
+
+class AreaForm(forms.ModelForm):
+    class Meta:
+        model = Area
+        fields = ["code", "name", "kind", "parent", "patrol_unit", "supervisor_unit", "boundary"]
+        widgets = {"boundary": json_area(10)}
+
+
+class PartnerAgencyForm(forms.ModelForm):
+    """The webhook secret is never shown again once saved; leaving it empty keeps the current one."""
+
+    webhook_secret = forms.CharField(
+        required=False, max_length=128, widget=forms.PasswordInput(render_value=False),
+        help_text="Shared secret for the X-Muster-Signature HMAC-SHA256 header. Leave empty to keep the current one.",
+    )
+
+    class Meta:
+        model = PartnerAgency
+        fields = ["name", "email", "webhook_url", "webhook_secret", "active"]
+
+    def clean_webhook_secret(self):
+        return self.cleaned_data["webhook_secret"] or self.instance.webhook_secret
+
+
+class ReferralRuleForm(forms.ModelForm):
+    class Meta:
+        model = ReferralRule
+        fields = ["name", "report_type", "condition", "agency", "shared_fields", "priority", "act_within_minutes",
+                  "active"]
+        widgets = {"condition": json_area(6), "shared_fields": json_area(3)}
+
+    def clean_condition(self):
+        return empty_as_list(self.cleaned_data["condition"])
+
+    def clean(self):
+        cleaned = super().clean()
+        report_type, shared = cleaned.get("report_type"), cleaned.get("shared_fields")
+        version = report_type.current_version if report_type else None
+        if version and isinstance(shared, list):
+            known = schema_fields(version.schema)
+            if missing := [f for f in shared if isinstance(f, str) and f not in known]:
+                self.add_error("shared_fields", f"Not in {version}: {', '.join(missing)}.")
+        return cleaned
+
+
+class GradingPolicyForm(forms.ModelForm):
+    """A policy's grading must be one the type's current version can produce, or empty for the rest."""
+
+    def clean(self):
+        cleaned = super().clean()
+        report_type, grading = cleaned.get("report_type"), cleaned.get("grading")
+        allowed = grading_values(report_type.current_version) if report_type else []
+        if grading and allowed and grading not in allowed:
+            self.add_error("grading", f"One of {', '.join(allowed)}, or empty for any other grading.")
+        return cleaned
+
+
+class CirculationPolicyForm(GradingPolicyForm):
+    class Meta:
+        model = CirculationPolicy
+        fields = ["report_type", "grading", "reach"]
+
+
+class ReviewPolicyForm(GradingPolicyForm):
+    class Meta:
+        model = ReviewPolicy
+        fields = ["report_type", "grading", "within_minutes"]
