@@ -42,6 +42,8 @@ from reports.models import (
     ReviewPolicy,
     ReviewTask,
 )
+from reports.referral_selectors import overdue_referrals
+from reports.selectors import visible_reports
 from units.audit import audit_event
 
 try:
@@ -54,12 +56,6 @@ except ModuleNotFoundError as error:  # until Helper C's review queue lands
 def pretty_json(value) -> str:
     return format_html('<pre style="margin: 0; white-space: pre-wrap">{}</pre>',
                        json.dumps(value, indent=2, ensure_ascii=False))
-
-
-def visible_reports(user):
-    from reports.selectors import visible_reports as selector
-
-    return selector(user)
 
 
 @admin.register(Area)
@@ -291,12 +287,6 @@ class ReferralRuleAdmin(admin.ModelAdmin):
     list_filter = ["active", "report_type", "agency", "priority"]
     list_select_related = ["report_type", "agency"]
     search_fields = ["name", "agency__name"]
-
-
-def overdue_referrals():
-    from reports.referral_selectors import overdue_referrals as selector
-
-    return selector()
 
 
 class OverdueFilter(admin.SimpleListFilter):

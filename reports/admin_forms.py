@@ -11,6 +11,7 @@ from reports.models import (
     ReportTypeVersion,
     ReviewPolicy,
 )
+from reports.schemas import schema_error
 
 # What a published version promises the phones and the reports filed under it.
 FROZEN_FIELDS = ("schema", "promoted_fields", "grading_field", "summary_fields")
@@ -18,27 +19,6 @@ FROZEN_FIELDS = ("schema", "promoted_fields", "grading_field", "summary_fields")
 
 def json_area(rows: int = 12) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows, "cols": 90, "class": "vLargeTextField", "spellcheck": "false"})
-
-
-def schema_error(schema) -> str | None:
-    try:
-        from reports.schemas import schema_error as check
-    except ImportError:  # until reports/schemas.py lands
-        return jsonschema_error(schema)
-    return check(schema)
-
-
-def jsonschema_error(schema) -> str | None:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
-    if not isinstance(schema, dict):
-        return "A JSON Schema is an object."
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        return f"Not a valid JSON Schema: {error.message}"
-    return None
 
 
 def empty_as_list(value):
@@ -83,7 +63,7 @@ class ReportTypeVersionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.is_published:
-            for name in ("number", *FROZEN_FIELDS):
+            for name in [n for n in ("number", *FROZEN_FIELDS) if n in self.fields]:
                 self.fields[name].widget.attrs["readonly"] = True
                 self.fields[name].help_text = "Published: this never changes. Make a new draft version instead."
 
@@ -129,6 +109,8 @@ class AreaForm(forms.ModelForm):
 class PartnerAgencyForm(forms.ModelForm):
     """The webhook secret is never shown again once saved; leaving it empty keeps the current one."""
 
+    webhook_url = forms.URLField(required=False, assume_scheme="https", max_length=200,
+                                 help_text="HTTPS address referrals are posted to, if set.")
     webhook_secret = forms.CharField(
         required=False, max_length=128, widget=forms.PasswordInput(render_value=False),
         help_text="Shared secret for the X-Muster-Signature HMAC-SHA256 header. Leave empty to keep the current one.",

@@ -1,0 +1,406 @@
+"""The reports back office: type versions that never change once published, form errors instead of 500s,
+reports scoped to the viewer and every opening audited, referrals with an overdue banner."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.forms import MultiWidget
+from django.urls import reverse
+
+from reports.admin import ReportTypeAdmin
+from reports.models import (
+    Area,
+    Circulation,
+    CirculationRecipient,
+    PartnerAgency,
+    Referral,
+    ReferralAttempt,
+    ReferralDelivery,
+    ReferralRule,
+    ReportTypeVersion,
+)
+from tests.factories import login_verified
+from tests.reports.conftest import NOW, SIMPLE_SCHEMA, reachable
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser(username="chief", password="correct horse battery staple")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    return login_verified(client, admin_user)
+
+
+def staff_client(user):
+    from django.test import Client
+
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return login_verified(Client(), user)
+
+
+def form_data(response, **changes):
+    """The POST data a browser would send for the admin form in ``response``, with ``changes`` applied."""
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in forms:
+        for field in form:
+            value = field.value()
+            if isinstance(field.field.widget, MultiWidget):
+                continue
+            if value is True:
+                data[field.html_name] = "on"
+            elif isinstance(value, dict | list):
+                data[field.html_name] = json.dumps(value)
+            elif value is not None and value is not False:
+                data[field.html_name] = value
+    data.update(changes)
+    return data
+
+
+def errors_of(response) -> str:
+    messages = [str(e) for errors in response.context["adminform"].form.errors.values() for e in errors]
+    for inline in response.context["inline_admin_formsets"]:
+        messages += [str(e) for e in inline.formset.non_form_errors()]
+        messages += [str(e) for form_errors in inline.formset.errors for es in form_errors.values() for e in es]
+    return " ".join(messages)
+
+
+def audit_events(event: str) -> list[LogEntry]:
+    return [e for e in LogEntry.objects.order_by("id") if (e.additional_data or {}).get("event") == event]
+
+
+# Report types and versions
+
+
+def test_new_draft_copies_the_latest_version_and_publish_makes_it_current(admin_client, admin_user, simple_type):
+    admin_client.post(reverse("admin:reports_reporttype_changelist"),
+                      {"action": "new_draft_of_type", "_selected_action": [simple_type.pk]})
+    draft = simple_type.versions.get(number=2)
+    assert draft.schema == SIMPLE_SCHEMA and not draft.is_published
+    assert simple_type.current_version.number == 1
+
+    admin_client.post(reverse("admin:reports_reporttypeversion_changelist"),
+                      {"action": "publish_versions", "_selected_action": [draft.pk]})
+
+    draft.refresh_from_db()
+    assert draft.published_by == admin_user and draft.published_at is not None
+    assert simple_type.current_version == draft
+    [entry] = audit_events("report_type_published")
+    assert entry.actor == admin_user and entry.additional_data["number"] == 2
+
+
+def test_publish_refuses_a_draft_naming_fields_its_schema_lacks(admin_client, simple_type):
+    draft = ReportTypeVersion.objects.create(report_type=simple_type, number=2, schema=SIMPLE_SCHEMA,
+                                             promoted_fields=["name", "shoe_size"], grading_field="grading")
+
+    response = admin_client.post(reverse("admin:reports_reporttypeversion_changelist"),
+                                 {"action": "publish_versions", "_selected_action": [draft.pk]}, follow=True)
+
+    draft.refresh_from_db()
+    assert not draft.is_published
+    assert "shoe_size" in response.content.decode()
+    assert audit_events("report_type_published") == []
+
+
+def test_a_published_version_cannot_be_changed_through_the_type_page(admin_client, simple_type):
+    url = reverse("admin:reports_reporttype_change", args=[simple_type.pk])
+    published = simple_type.current_version
+    page = admin_client.get(url)
+    assert 'readonly' in page.content.decode()
+
+    response = admin_client.post(url, form_data(page, **{
+        "versions-0-schema": '{"type": "object", "properties": {"name": {"type": "string"}}}',
+        "versions-0-grading_field": "",
+    }))
+
+    assert response.status_code == 200
+    assert "published and cannot change" in errors_of(response)
+    published.refresh_from_db()
+    assert published.schema == SIMPLE_SCHEMA and published.grading_field == "grading"
+
+
+def test_a_published_version_page_is_read_only_and_cannot_be_deleted(admin_client, simple_type):
+    version = simple_type.current_version
+
+    page = admin_client.get(reverse("admin:reports_reporttypeversion_change", args=[version.pk]))
+    deleting = admin_client.post(reverse("admin:reports_reporttypeversion_delete", args=[version.pk]), {"post": "yes"})
+
+    assert 'name="schema"' not in page.content.decode()
+    assert deleting.status_code == 403
+    assert ReportTypeVersion.objects.filter(pk=version.pk).exists()
+
+
+@pytest.mark.parametrize("schema, message", [
+    ('{"type": "object", "properties": {"name": {"type": 7}}}', "schema"),
+    ('{"type": "object", ', "valid JSON"),
+])
+def test_a_bad_schema_is_a_form_error(admin_client, simple_type, schema, message):
+    response = admin_client.post(reverse("admin:reports_reporttypeversion_add"), {
+        "report_type": simple_type.pk, "number": 2, "schema": schema, "promoted_fields": "[]",
+        "grading_field": "", "summary_fields": "[]",
+    })
+
+    assert response.status_code == 200
+    assert message in errors_of(response)
+    assert not simple_type.versions.filter(number=2).exists()
+
+
+def test_promoted_fields_must_be_in_the_schema(admin_client, simple_type):
+    response = admin_client.post(reverse("admin:reports_reporttypeversion_add"), {
+        "report_type": simple_type.pk, "number": 2, "schema": '{"type": "object", "properties": {"a": {}}}',
+        "promoted_fields": '["b"]', "grading_field": "c", "summary_fields": "",
+    })
+
+    assert response.status_code == 200
+    assert "Not in the schema: b." in errors_of(response)
+    assert "Not in the schema: c." in errors_of(response)
+
+
+# Areas, agencies, rules
+
+
+@pytest.mark.parametrize("boundary, message", [
+    ('{"type": "Point", "coordinates": [-0.11, 51.46]}', "Polygon"),
+    ('{"type": "Polygon", "coordinates": [[[-0.1, 51.4], [-0.2, 51.4], [-0.2, 51.5]]]}', "at least 4"),
+    ("not json", "valid JSON"),
+])
+def test_a_bad_boundary_is_a_form_error(admin_client, boundary, message):
+    response = admin_client.post(reverse("admin:reports_area_add"), {
+        "code": "x1", "name": "Beat X1", "kind": "beat", "boundary": boundary,
+    })
+
+    assert response.status_code == 200
+    assert message in errors_of(response)
+    assert not Area.objects.filter(code="x1").exists()
+
+
+def test_an_area_with_a_good_boundary_is_saved(admin_client):
+    boundary = '{"type": "Polygon", "coordinates": [[[-0.13, 51.45], [-0.1, 51.45], [-0.1, 51.47], [-0.13, 51.45]]]}'
+
+    response = admin_client.post(reverse("admin:reports_area_add"), {
+        "code": "x1", "name": "Beat X1", "kind": "beat", "boundary": boundary,
+    })
+
+    assert response.status_code == 302
+    assert Area.objects.get(code="x1").boundary["type"] == "Polygon"
+
+
+@pytest.fixture
+def agency(db):
+    return PartnerAgency.objects.create(name="Children's Services", email="safe@example.org",
+                                        webhook_url="https://partner.example/hook", webhook_secret="s3cr3t-value")
+
+
+@pytest.mark.parametrize("condition, message", [
+    ('[{"field": "age", "op": "between", "value": 18}]', "between"),
+    ('{"field": "age"}', "list"),
+])
+def test_a_bad_referral_condition_is_a_form_error(admin_client, simple_type, agency, condition, message):
+    response = admin_client.post(reverse("admin:reports_referralrule_add"), {
+        "name": "Children", "report_type": simple_type.pk, "condition": condition, "agency": agency.pk,
+        "shared_fields": '["name"]', "priority": "urgent", "act_within_minutes": 60, "active": "on",
+    })
+
+    assert response.status_code == 200
+    assert message in errors_of(response)
+    assert not ReferralRule.objects.exists()
+
+
+def test_a_rule_cannot_share_a_field_the_type_does_not_have(admin_client, simple_type, agency):
+    response = admin_client.post(reverse("admin:reports_referralrule_add"), {
+        "name": "Children", "report_type": simple_type.pk, "condition": "[]", "agency": agency.pk,
+        "shared_fields": '["name", "bank_details"]', "priority": "urgent", "act_within_minutes": 60,
+    })
+
+    assert response.status_code == 200
+    assert "bank_details" in errors_of(response)
+
+
+def test_the_webhook_secret_is_never_shown_and_kept_when_left_empty(admin_client, agency):
+    listing = admin_client.get(reverse("admin:reports_partneragency_changelist")).content.decode()
+    url = reverse("admin:reports_partneragency_change", args=[agency.pk])
+    page = admin_client.get(url)
+
+    admin_client.post(url, form_data(page, name="Children's Services (safeguarding)"))
+
+    assert "s3cr3t-value" not in listing and "set (hidden)" in listing
+    assert "s3cr3t-value" not in page.content.decode()
+    agency.refresh_from_db()
+    assert agency.name == "Children's Services (safeguarding)" and agency.webhook_secret == "s3cr3t-value"
+
+
+def test_a_policy_grading_must_be_one_the_type_has(admin_client, simple_type):
+    response = admin_client.post(reverse("admin:reports_reviewpolicy_add"), {
+        "report_type": simple_type.pk, "grading": "severe", "within_minutes": 60,
+    })
+
+    assert response.status_code == 200
+    assert "One of none, low, medium, high" in errors_of(response)
+
+
+# Reports: scoping, viewing, related records
+
+
+@pytest.fixture
+def outside(db):
+    return Area.objects.create(code="x", name="Elsewhere")
+
+
+@pytest.fixture
+def filed(beats, officer, simple_type, file_report, outside):
+    """Olive's report on beat n1, and someone else's outside sector N."""
+    mine, _ = file_report(officer, simple_type, {"name": "Amy", "age": 9, "grading": "high"}, area=beats["n1"])
+    other, _ = file_report(reachable("Uma"), simple_type, {"name": "Ben", "grading": "low"}, area=outside)
+    return {"mine": mine, "other": other}
+
+
+def listed(client) -> set:
+    response = client.get(reverse("admin:reports_report_changelist"))
+    assert response.status_code == 200
+    return {report.pk for report in response.context["cl"].result_list}
+
+
+def test_officer_sees_their_own_supervisor_their_areas_administrator_all(admin_client, beats, officer, filed):
+    officer.user.user_permissions.add(Permission.objects.get(codename="view_report"))
+    supervisor = beats["people"]["Sam"].user
+
+    assert listed(staff_client(officer.user)) == {filed["mine"].pk}
+    assert listed(staff_client(supervisor)) == {filed["mine"].pk}
+    assert listed(admin_client) == {filed["mine"].pk, filed["other"].pk}
+
+
+def test_a_report_outside_the_supervisors_areas_cannot_be_opened(beats, filed):
+    client = staff_client(beats["people"]["Sam"].user)
+
+    response = client.get(reverse("admin:reports_report_change", args=[filed["other"].pk]))
+
+    assert response.status_code == 302
+    assert audit_events("report_viewed") == []
+
+
+def test_opening_a_report_is_audited_with_who_and_which_version(beats, filed):
+    supervisor = beats["people"]["Sam"].user
+    report = filed["mine"]
+
+    response = staff_client(supervisor).get(reverse("admin:reports_report_change", args=[report.pk]))
+
+    assert response.status_code == 200
+    [entry] = audit_events("report_viewed")
+    assert entry.actor == supervisor and entry.object_pk == str(report.pk)
+    assert entry.additional_data["version"] == 1
+
+
+def test_a_report_cannot_be_added_changed_or_deleted_in_the_admin(admin_client, filed):
+    report = filed["mine"]
+
+    assert admin_client.get(reverse("admin:reports_report_add")).status_code == 403
+    assert admin_client.post(reverse("admin:reports_report_delete", args=[report.pk]), {"post": "yes"}
+                             ).status_code == 403
+    page = admin_client.get(reverse("admin:reports_report_change", args=[report.pk])).content.decode()
+    assert 'name="_save"' not in page
+
+
+def test_an_unknown_report_id_is_no_error(admin_client, db):
+    response = admin_client.get(reverse("admin:reports_report_change", args=["not-a-uuid"]))
+
+    assert response.status_code == 302
+
+
+def test_report_page_shows_versions_circulation_referrals_and_deliveries(admin_client, beats, filed, agency,
+                                                                        simple_type):
+    report = filed["mine"]
+    circulation = Circulation.objects.create(report=report, version=1, area=beats["n1"], reach="area",
+                                             summary="Amy 9", created_at=NOW)
+    CirculationRecipient.objects.create(circulation=circulation, person=beats["people"]["Pat"], reason="patrol",
+                                        acknowledged_at=NOW + timedelta(minutes=3))
+    CirculationRecipient.objects.create(circulation=circulation, person=beats["people"]["Sam"],
+                                        reason="supervisor")
+    rule = ReferralRule.objects.create(name="Children at risk", report_type=simple_type, agency=agency,
+                                       shared_fields=["name"])
+    referral = Referral.objects.create(rule=rule, agency=agency, report=report, version=1, priority="urgent",
+                                       payload={"name": "Amy"}, created_at=NOW, act_by=NOW + timedelta(hours=1))
+    delivery = ReferralDelivery.objects.create(referral=referral, channel="email", address="safe@example.org",
+                                               state="delivered", due_at=NOW, attempts=2)
+    ReferralAttempt.objects.create(delivery=delivery, number=1, at=NOW, ok=False, status="451",
+                                   detail="try again later")
+    ReferralAttempt.objects.create(delivery=delivery, number=2, at=NOW, ok=True, status="250")
+
+    page = admin_client.get(reverse("admin:reports_report_change", args=[report.pk])).content.decode()
+
+    assert "Pat" in page and "2026-06-03 10:03:00" in page and "not yet" in page
+    assert "Children at risk" in page and "safe@example.org" in page
+    assert "try again later" in page and "451" in page
+    assert "Amy" in page  # the version's data
+
+
+# Referrals
+
+
+@pytest.fixture
+def referral(filed, agency, simple_type):
+    rule = ReferralRule.objects.create(name="Children at risk", report_type=simple_type, agency=agency,
+                                       shared_fields=["name"])
+    return Referral.objects.create(rule=rule, agency=agency, report=filed["mine"], version=1, priority="urgent",
+                                   payload={"name": "Amy"}, created_at=NOW, act_by=NOW + timedelta(hours=1))
+
+
+def test_referrals_list_has_a_red_banner_while_any_are_overdue(admin_client, admin_user, referral, clock):
+    url = reverse("admin:reports_referral_changelist")
+    assert 'id="overdue-referrals"' not in admin_client.get(url).content.decode()
+
+    clock.shift(timedelta(minutes=61))
+    login_verified(admin_client, admin_user)  # the session idled out meanwhile
+    page = admin_client.get(url).content.decode()
+
+    assert 'id="overdue-referrals"' in page and "1 referral overdue" in page
+
+    referral.acknowledged_at, referral.acknowledged_by = NOW + timedelta(minutes=62), "Duty social worker"
+    referral.save()
+    assert 'id="overdue-referrals"' not in admin_client.get(url).content.decode()
+
+
+def test_overdue_filter_lists_only_the_overdue(admin_client, referral, filed, agency, clock):
+    on_time = Referral.objects.create(rule=referral.rule, agency=agency, report=filed["other"], version=1,
+                                      priority="urgent", payload={}, created_at=NOW, act_by=NOW + timedelta(days=1))
+    clock.shift(timedelta(hours=2))
+
+    response = admin_client.get(reverse("admin:reports_referral_changelist") + "?overdue=yes")
+
+    shown = {r.pk for r in response.context["cl"].result_list}
+    assert shown == {referral.pk} and on_time.pk not in shown
+
+
+def test_supervisors_see_only_their_areas_referrals_and_banner(beats, referral, filed, agency, clock):
+    Referral.objects.create(rule=referral.rule, agency=agency, report=filed["other"], version=1, priority="urgent",
+                            payload={}, created_at=NOW, act_by=NOW + timedelta(minutes=5))
+    clock.shift(timedelta(minutes=30))
+    client = staff_client(beats["people"]["Sam"].user)
+
+    response = client.get(reverse("admin:reports_referral_changelist"))
+
+    assert {r.pk for r in response.context["cl"].result_list} == {referral.pk}
+    assert 'id="overdue-referrals"' not in response.content.decode()
+
+
+def test_supervisors_group_can_read_the_report_admin(beats):
+    assert beats["people"]["Sam"].user.groups.filter(name="Supervisors").exists()
+    assert Group.objects.get(name="Supervisors").permissions.filter(codename="view_report").exists()
+
+
+def test_report_type_list_shows_published_and_draft_versions(admin_client, simple_type):
+    ReportTypeVersion.objects.create(report_type=simple_type, number=2, schema=SIMPLE_SCHEMA)
+
+    response = admin_client.get(reverse("admin:reports_reporttype_changelist") + "?q=simple")
+
+    [row] = response.context["cl"].result_list
+    assert row == simple_type
+    assert ReportTypeAdmin.current_number(None, row) == "v1" and ReportTypeAdmin.draft_number(None, row) == "v2"
