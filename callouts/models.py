@@ -225,7 +225,7 @@ class Delivery(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["recipient", "due_at", "id"]
+        ordering = ["due_at", "id"]
         verbose_name_plural = "deliveries"
         indexes = [models.Index(fields=["state", "due_at"], name="delivery_due_idx")]
         constraints = [

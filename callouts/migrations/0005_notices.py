@@ -12,6 +12,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name='delivery',
+            options={'ordering': ['due_at', 'id'], 'verbose_name_plural': 'deliveries'},
+        ),
         migrations.AddField(
             model_name='delivery',
             name='person',
