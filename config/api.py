@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from callouts.services import CalloutError
+from reports.services.filing import AttachmentTooLarge, AttachmentTypeRefused, ReportConflict, ReportInvalid
 from units.authentication import AccountLocked
 
 
@@ -31,12 +32,24 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is too large."
+    default_code = "too_large"
+
+
 def exception_handler(exc, context):
     """DRF's handler, with domain exceptions mapped to HTTP and every answer reshaped to the error format."""
     from rest_framework.views import exception_handler as drf_exception_handler  # views import this module
 
-    if isinstance(exc, CalloutError):
+    if isinstance(exc, CalloutError | ReportConflict):
         exc = Conflict(str(exc))
+    elif isinstance(exc, ReportInvalid):
+        exc = exceptions.ValidationError(exc.errors)
+    elif isinstance(exc, AttachmentTooLarge):
+        exc = TooLarge(str(exc))
+    elif isinstance(exc, AttachmentTypeRefused):
+        exc = exceptions.UnsupportedMediaType("", detail=str(exc))
     elif isinstance(exc, DjangoValidationError):
         # A service's full_clean() refusing what the serializer let through (an overlap, a uniqueness): a 400.
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
@@ -197,6 +210,7 @@ ERROR_DESCRIPTIONS = {
     "403": "Not allowed (`permission_denied`, `account_locked`).",
     "404": "No such object, or not yours (`not_found`).",
     "409": "The object's state does not allow this (`conflict`).",
+    "413": "The upload is over the size limit (`too_large`).",
     "415": "The body is not JSON (`unsupported_media_type`).",
     "429": "Too many requests (`throttled`); retry after `wait` seconds.",
 }

@@ -1,1 +1,9 @@
-urlpatterns = []
+from rest_framework.routers import SimpleRouter
+
+from reports.api import views
+
+router = SimpleRouter()
+router.register("report-types", views.ReportTypeViewSet, basename="report-type")
+router.register("reports", views.ReportViewSet, basename="report")
+
+urlpatterns = router.urls
