@@ -112,7 +112,7 @@ def field_titles(referral) -> dict[str, str]:
 def email_subject(payload: dict) -> str:
     update = "UPDATE: " if payload["kind"] == "update" else ""
     return (f"[{payload['priority'].upper()}] {update}{payload['report']['type_name']} referral"
-            f" — act by {local_time(payload['act_by'])}")
+            f", act by {local_time(payload['act_by'])}")
 
 
 def email_body(payload: dict, titles: dict[str, str]) -> str:

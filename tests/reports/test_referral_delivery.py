@@ -1,0 +1,348 @@
+"""Delivering referrals: email received by a real SMTP server on loopback, a signed webhook against a local HTTP
+server, retries with backoff on the controlled clock, leases and claims."""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import socket
+import threading
+from datetime import timedelta
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from auditlog.models import LogEntry
+from django.test import override_settings
+
+from reports.models import Referral, ReferralAttempt, ReferralDelivery
+from reports.referral_selectors import overdue_referrals
+from reports.services.referrals import (
+    LEASE,
+    RETRY_CAP_SECONDS,
+    refer,
+    referral_deliveries_lease,
+    referral_delivery_send,
+    retry_delay,
+)
+from tests.reports.conftest import NOW
+from tests.reports.test_referrals import AMY, amend, make_agency, make_rule
+
+SECRET = "partner-shared-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mailbox:
+    """An SMTP server's handler that keeps what it accepts and refuses addresses on request."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), loop=asyncio.new_event_loop())
+    controller.start()
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1",
+                           EMAIL_PORT=controller.port, EMAIL_USE_TLS=False):
+        yield mailbox
+    controller.stop()
+
+
+class Partner(ThreadingHTTPServer):
+    """A partner's webhook endpoint: checks each request's signature and answers the statuses it is given."""
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), PartnerHandler)
+        self.statuses: list[int] = []
+        self.received: list[dict] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hooks/muster"
+
+
+class PartnerHandler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        timestamp = self.headers["X-Muster-Timestamp"]
+        expected = "sha256=" + hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        signed = hmac.compare_digest(expected, self.headers["X-Muster-Signature"])
+        status = (self.server.statuses.pop(0) if self.server.statuses else 200) if signed else 401
+        self.server.received.append({"headers": dict(self.headers), "payload": json.loads(body), "signed": signed,
+                                     "status": status})
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def partner():
+    server = Partner()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def emailed(simple_type):
+    return make_rule(simple_type, make_agency())
+
+
+@pytest.fixture
+def hooked(simple_type, partner):
+    agency = make_agency("Youth Offending Team", email="", webhook_url=partner.url, webhook_secret=SECRET)
+    return make_rule(simple_type, agency)
+
+
+@pytest.fixture
+def referred(officer, simple_type, file_report, clock, django_capture_on_commit_callbacks):
+    """File Amy's report and refer it; the send tasks run eagerly when the referral commits."""
+    def make(data=AMY, **options):
+        report, version = file_report(officer, simple_type, data, **options)
+        with django_capture_on_commit_callbacks(execute=True):
+            refer(version=version, now=NOW)
+        return Referral.objects.get(report=report)
+
+    return make
+
+
+def attempts(delivery) -> list[tuple]:
+    return list(ReferralAttempt.objects.filter(delivery=delivery).values_list("number", "ok", "status"))
+
+
+# Email over SMTP
+
+def test_the_referral_email_arrives_with_the_shared_fields_the_ack_link_and_the_payload(
+        emailed, referred, smtp_server, client, settings):
+    referral = referred()
+    [envelope] = smtp_server.messages
+    assert envelope.mail_from == settings.REFERRAL_FROM_EMAIL
+    assert envelope.rcpt_tos == ["safeguarding@council.example"]
+    message = message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"] == "[URGENT] Simple report referral, act by 11:00 UTC on 03 Jun 2026"
+    assert message["X-Muster-Delivery"] == f"muster-referral-{referral.pk}-email"
+    text = message.get_body(("plain",)).get_content()
+    for line in ("Name: Amy Pond", "Age: 9", "Risk grading: high", "Priority: urgent",
+                 f"Officer: Olive, badge {referral.report.author.badge_number}", "Area: not given",
+                 f"Report: {referral.report_id}, version 1", "Why you are receiving this: Missing child at risk"):
+        assert line in text.splitlines()
+    assert "Red coat" not in envelope.content.decode()  # description is not a shared field
+    assert referral.payload["acknowledge_url"] in text.splitlines()
+    assert "Acknowledge receipt" in client.get(urlsplit(referral.payload["acknowledge_url"]).path).content.decode()
+    [attachment] = message.iter_attachments()
+    assert attachment.get_content_type() == "application/json"
+    assert json.loads(attachment.get_content()) == referral.payload
+    delivery = referral.deliveries.get()
+    assert (delivery.state, delivery.delivered_at, delivery.attempts) == ("delivered", NOW, 1)
+    assert attempts(delivery) == [(1, True, "250")]
+
+
+def test_an_email_for_an_update_says_so_and_gives_the_amendment_time(emailed, referred, smtp_server, clock,
+                                                                   django_capture_on_commit_callbacks):
+    report = referred().report
+    clock.shift(timedelta(minutes=5))
+    later = NOW + timedelta(minutes=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        refer(version=amend(report, {"grading": "low"}, at=later), now=later)
+    message = message_from_bytes(smtp_server.messages[1].content, policy=policy.default)
+    assert message["Subject"].startswith("[URGENT] UPDATE: Simple report referral")
+    text = message.get_body(("plain",)).get_content()
+    assert "Risk grading: low" in text.splitlines() and "Amended: 10:05 UTC on 03 Jun 2026" in text.splitlines()
+
+
+def test_an_smtp_4xx_is_retried_later(emailed, referred, smtp_server):
+    smtp_server.refuse["safeguarding@council.example"] = "450 4.2.1 Mailbox busy, try again later"
+    delivery = referred().deliveries.get()
+    delivery.refresh_from_db()
+    assert delivery.state == "pending" and delivery.due_at > NOW
+    assert attempts(delivery) == [(1, False, "450")]
+    assert "Mailbox busy" in delivery.error
+
+
+def test_an_smtp_5xx_fails_the_delivery_at_once(emailed, referred, smtp_server, caplog):
+    smtp_server.refuse["safeguarding@council.example"] = "550 5.1.1 No such mailbox"
+    delivery = referred().deliveries.get()
+    delivery.refresh_from_db()
+    assert delivery.state == "failed"
+    assert attempts(delivery) == [(1, False, "550")]
+    assert referral_deliveries_lease(now=NOW + timedelta(days=1)) == []
+    assert "failed for good after 1 attempts" in caplog.text
+    assert smtp_server.messages == []
+
+
+def test_an_unreachable_mail_server_is_retried(emailed, referred, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    delivery = referred().deliveries.get()
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
+    [attempt] = delivery.attempt_log.all()
+    assert not attempt.ok and "Mail server unreachable" in attempt.detail
+
+
+# Signed webhook
+
+def test_a_webhook_answering_500_then_200_is_delivered_on_the_second_attempt(hooked, referred, partner, clock):
+    partner.statuses = [500]
+    referral = referred()
+    delivery = referral.deliveries.get()
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
+    clock.shift(delivery.due_at - NOW + timedelta(seconds=1))
+    for delivery_id in referral_deliveries_lease():
+        referral_delivery_send(delivery_id=delivery_id)
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+    assert attempts(delivery) == [(1, False, "500"), (2, True, "200")]
+    first, second = partner.received
+    assert first["signed"] and second["signed"]
+    assert first["payload"] == second["payload"] == referral.payload
+    assert first["headers"]["X-Muster-Delivery"] == second["headers"]["X-Muster-Delivery"] == (
+        f"muster-referral-{referral.pk}-webhook")
+    assert first["headers"]["X-Muster-Timestamp"] == str(int(NOW.timestamp()))
+
+
+def test_a_signature_made_with_another_secret_does_not_verify(hooked, referred, partner):
+    hooked.agency.webhook_secret = "not-what-the-partner-holds"
+    hooked.agency.save()
+    delivery = referred().deliveries.get()
+    [request] = partner.received
+    assert not request["signed"]
+    assert attempts(delivery) == [(1, False, "401")]
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 410, 422])
+def test_a_permanent_4xx_fails_the_webhook_delivery_and_it_is_not_retried(hooked, referred, partner, clock, caplog,
+                                                                          status):
+    partner.statuses = [status]
+    referral = referred()
+    delivery = referral.deliveries.get()
+    delivery.refresh_from_db()
+    assert delivery.state == "failed"
+    assert attempts(delivery) == [(1, False, str(status))]
+    clock.shift(timedelta(hours=2))
+    assert referral_deliveries_lease() == []
+    assert len(partner.received) == 1
+    assert "failed for good" in caplog.text
+    entry = LogEntry.objects.get(additional_data__event="referral_delivery_failed")
+    assert entry.object_pk == str(referral.pk)
+    assert list(overdue_referrals()) == [referral]
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503])
+def test_a_webhook_answering_408_429_or_5xx_is_retried(hooked, referred, partner, status):
+    partner.statuses = [status]
+    delivery = referred().deliveries.get()
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
+    assert attempts(delivery) == [(1, False, str(status))]
+
+
+def test_an_unreachable_webhook_is_retried(simple_type, referred):
+    agency = make_agency("Nobody home", email="", webhook_url=f"http://127.0.0.1:{free_port()}/hook",
+                         webhook_secret=SECRET)
+    make_rule(simple_type, agency)
+    delivery = referred().deliveries.get()
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
+    assert "Could not reach the webhook" in delivery.attempt_log.get().detail
+
+
+# Retries, leases and claims
+
+def test_retries_back_off_exponentially_with_jitter_then_fail_after_the_last_attempt(
+        hooked, referred, partner, clock, settings, caplog):
+    settings.REFERRAL_RETRY_BASE, settings.REFERRAL_MAX_ATTEMPTS = 15, 3
+    partner.statuses = [503, 503, 503, 503]
+    delivery = referred().deliveries.get()
+    delivery.refresh_from_db()
+    assert timedelta(seconds=12) <= delivery.due_at - NOW <= timedelta(seconds=18)
+
+    clock.shift(timedelta(seconds=11.9))
+    assert referral_deliveries_lease() == []  # not due yet
+    clock.move_to(delivery.due_at)
+    [leased] = referral_deliveries_lease()
+    referral_delivery_send(delivery_id=leased)
+    second_at = delivery.due_at
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
+    assert timedelta(seconds=24) <= delivery.due_at - second_at <= timedelta(seconds=36)
+
+    clock.move_to(delivery.due_at)
+    referral_delivery_send(delivery_id=referral_deliveries_lease()[0])
+    delivery.refresh_from_db()
+    assert delivery.state == "failed"
+    assert attempts(delivery) == [(1, False, "503"), (2, False, "503"), (3, False, "503")]
+    assert len(partner.received) == 3
+    assert "failed for good after 3 attempts" in caplog.text
+
+
+def test_the_wait_between_attempts_is_capped():
+    assert retry_delay(30) <= timedelta(seconds=RETRY_CAP_SECONDS * 1.2)
+    assert retry_delay(30) >= timedelta(seconds=RETRY_CAP_SECONDS * 0.8)
+
+
+@pytest.fixture
+def pending(emailed, officer, simple_type, file_report, clock):
+    """A delivery due now whose send task has not run (the on-commit callback is not executed)."""
+    _, version = file_report(officer, simple_type, AMY)
+    refer(version=version, now=NOW)
+    return ReferralDelivery.objects.get()
+
+
+def test_a_leased_delivery_is_not_handed_out_again_until_its_lease_runs_out(pending, clock):
+    assert referral_deliveries_lease() == [pending.pk]
+    assert referral_deliveries_lease() == []
+    clock.shift(LEASE - timedelta(seconds=1))
+    assert referral_deliveries_lease() == []
+    clock.shift(timedelta(seconds=2))  # the task was lost: hand it out again
+    assert referral_deliveries_lease() == [pending.pk]
+
+
+def test_a_delivery_is_sent_once_however_many_tasks_claim_it(pending, clock):
+    referral_deliveries_lease()
+    assert referral_delivery_send(delivery_id=pending.pk) == "delivered"
+    assert referral_delivery_send(delivery_id=pending.pk) == "not-claimed"
+    assert referral_deliveries_lease(now=NOW + timedelta(hours=1)) == []
+    assert attempts(pending) == [(1, True, "250")]
+
+
+def test_a_delivery_waiting_out_its_backoff_is_not_sent_early_by_a_stray_task(pending, clock):
+    ReferralDelivery.objects.filter(pk=pending.pk).update(due_at=NOW + LEASE + timedelta(minutes=5))
+    assert referral_delivery_send(delivery_id=pending.pk) == "not-claimed"
+
+
+def test_a_send_stuck_past_its_deadline_is_sent_again_at_least_once(pending, clock):
+    ReferralDelivery.objects.filter(pk=pending.pk).update(state="sending", attempts=1,
+                                                          send_deadline=NOW + timedelta(seconds=30))
+    assert referral_deliveries_lease() == []  # still within its deadline: it may yet finish
+    clock.shift(timedelta(seconds=31))
+    assert referral_deliveries_lease() == [pending.pk]
+    assert referral_delivery_send(delivery_id=pending.pk) == "delivered"
+    assert attempts(pending) == [(1, False, ""), (2, True, "250")]
+    assert "No outcome by the send deadline" in pending.attempt_log.get(number=1).detail
