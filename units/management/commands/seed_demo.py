@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -546,6 +547,8 @@ class Command(BaseCommand):
             with acting(logins.get("admin")):
                 people = seed_organisation(with_responder=with_responder)
         self.stdout.write(f"Seeded {len(UNITS)} units and {people} people.")
+        # Field reports' areas and patrols are made of the people above, so they come last.
+        call_command("seed_reports_demo", stdout=self.stdout)
         self.report_logins(logins)
 
     def report_logins(self, logins: dict) -> None:
