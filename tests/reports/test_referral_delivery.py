@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from auditlog.models import LogEntry
 from django.test import override_settings
 
-from reports.models import Referral, ReferralAttempt, ReferralDelivery
+from reports.models import Referral, ReferralAttempt, ReferralDelivery, ReportType
 from reports.referral_selectors import overdue_referrals
 from reports.services.referrals import (
     LEASE,
@@ -346,3 +346,24 @@ def test_a_send_stuck_past_its_deadline_is_sent_again_at_least_once(pending, clo
     assert referral_delivery_send(delivery_id=pending.pk) == "delivered"
     assert attempts(pending) == [(1, False, ""), (2, True, "250")]
     assert "No outcome by the send deadline" in pending.attempt_log.get(number=1).detail
+
+
+def test_a_missing_child_referral_email_lists_the_shipped_types_fields_by_their_titles(
+        officer, file_report, smtp_server, clock, django_capture_on_commit_callbacks):
+    missing_person = ReportType.objects.get(slug="missing-person")
+    make_rule(missing_person, make_agency(), shared_fields=["name", "age", "last_seen_place", "last_seen_at",
+                                                           "vulnerabilities", "grading", "rationale"])
+    child = {"name": "Leo Marsh", "age": 11, "description": "Slim, short dark hair", "last_seen_place": "Brixton Station",
+             "last_seen_at": "2026-06-03T09:15:00+01:00", "vulnerabilities": ["autism", "no phone"],
+             "risk_factors": "Family history known to children's services", "grading": "high",
+             "rationale": "Young, vulnerable, out of character"}
+    _, version = file_report(officer, missing_person, child)
+    with django_capture_on_commit_callbacks(execute=True):
+        refer(version=version, now=NOW)
+    [envelope] = smtp_server.messages
+    text = message_from_bytes(envelope.content, policy=policy.default).get_body(("plain",)).get_content()
+    for line in ("Name: Leo Marsh", "Age: 11", "Last seen (place): Brixton Station",
+                 "Last seen (time): 2026-06-03T09:15:00+01:00", "Vulnerabilities: autism, no phone",
+                 "Risk grading: high", "Rationale: Young, vulnerable, out of character"):
+        assert line in text.splitlines()
+    assert "Slim, short dark hair" not in text and "Family history" not in text
