@@ -1,0 +1,188 @@
+"""The supervisor's review queue: open reviews first, soonest due first, each decided on its own page.
+
+A supervisor sees the reviews of reports in the areas they supervise, and those of reports without an area
+(a phone without a location fix), which no area's supervisors would otherwise ever see.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Q, When
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from reports.models import ReportVersion, ReviewTask
+from reports.selectors import is_reports_administrator, supervised_areas
+from reports.services.reviews import SUPERVISORS, ReviewClosed, review_approve, review_regrade, review_return
+from units.audit import audit_event
+
+OPEN = ReviewTask.State.OPEN
+OPEN_FIRST = Case(When(state=OPEN, then=0), default=1, output_field=IntegerField()).asc()
+
+
+class ReviewDecisionForm(forms.Form):
+    decision = forms.ChoiceField(widget=forms.RadioSelect, choices=[
+        ("approve", "Approve the grading"), ("regrade", "Re-grade"), ("return", "Return to the author")])
+    grading = forms.ChoiceField(required=False, help_text="The new grading, when re-grading.")
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text="Required to re-grade or return: the author and the record see it.")
+
+    def __init__(self, *args, gradings: list[str], current: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = current
+        self.fields["grading"].choices = [("", "---------")] + [(g, g) for g in gradings]
+        if not gradings:
+            self.fields["decision"].choices = [c for c in self.fields["decision"].choices if c[0] != "regrade"]
+
+    def clean(self):
+        data = super().clean()
+        decision, comment = data.get("decision"), (data.get("comment") or "").strip()
+        if decision == "regrade" and not data.get("grading"):
+            self.add_error("grading", "Choose the new grading.")
+        elif decision == "regrade" and data["grading"] == self.current:
+            self.add_error("grading", f"The report is already graded {self.current}: approve it instead.")
+        if decision in ("regrade", "return") and not comment:
+            self.add_error("comment", "Say why: the author and the record will see it.")
+        data["comment"] = comment
+        return data
+
+
+def schema_gradings(version: ReportVersion) -> list[str]:
+    """The gradings the reviewed version's form offers (its schema's enum for the grading field)."""
+    type_version = version.type_version
+    field = (type_version.schema.get("properties") or {}).get(type_version.grading_field) or {}
+    return [str(value) for value in field.get("enum", [])] if type_version.grading_field else []
+
+
+def field_rows(version: ReportVersion) -> list[tuple[str, object]]:
+    """The version's data as (title, value), in the order of the form, then anything the schema does not name."""
+    properties = version.type_version.schema.get("properties") or {}
+    data = version.data if isinstance(version.data, dict) else {}
+    rows = [(spec.get("title", name), data[name]) for name, spec in properties.items() if name in data]
+    rows += [(name, value) for name, value in data.items() if name not in properties]
+    return [(title, shown(value)) for title, value in rows]
+
+
+def shown(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(shown(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+@admin.register(ReviewTask)
+class ReviewQueueAdmin(admin.ModelAdmin):
+    list_display = ["report_summary", "report_type", "grading", "area", "version", "state", "due",
+                    "overdue_alerted_at", "reviewer"]
+    list_filter = ["state", ("report__area", admin.RelatedOnlyFieldListFilter),
+                   ("report__report_type", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["report__report_type", "report__area", "reviewer"]
+    search_fields = ["report__summary"]
+    actions = None
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        user = request.user
+        if is_reports_administrator(user):
+            return queryset
+        areas = supervised_areas(user)
+        scope = Q(report__area__in=areas)
+        if areas.exists() or user.groups.filter(name=SUPERVISORS).exists():
+            scope |= Q(report__area__isnull=True)
+        return queryset.filter(scope)
+
+    def get_ordering(self, request):
+        return [OPEN_FIRST, "due_at", "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="report", ordering="report__summary")
+    def report_summary(self, review):
+        return review.report.summary or str(review.report_id)
+
+    @admin.display(description="type", ordering="report__report_type__name")
+    def report_type(self, review):
+        return review.report.report_type
+
+    @admin.display(description="grading", ordering="report__grading")
+    def grading(self, review):
+        return review.report.grading or "-"
+
+    @admin.display(description="area", ordering="report__area__code")
+    def area(self, review):
+        return review.report.area or "no area"
+
+    @admin.display(description="due", ordering="due_at")
+    def due(self, review):
+        when = timezone.localtime(review.due_at).strftime("%Y-%m-%d %H:%M")
+        if review.state == OPEN and review.due_at < timezone.now():
+            return format_html('<strong class="review-overdue" style="color: #ba2121">{} overdue</strong>', when)
+        return when
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The review page: the report as the reviewed version has it, and the decision form while open."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        review = self.get_object(request, unquote(object_id))
+        if review is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, review):
+            raise PermissionDenied
+        version = (ReportVersion.objects.select_related("type_version", "area", "author")
+                   .get(report_id=review.report_id, number=review.version))
+        form = None
+        if review.state == OPEN and self.has_change_permission(request, review):
+            form = ReviewDecisionForm(request.POST if request.method == "POST" else None,
+                                      gradings=schema_gradings(version), current=version.grading)
+            if form.is_bound and form.is_valid() and self.decide(request, review, form.cleaned_data):
+                return redirect(reverse("admin:reports_reviewtask_changelist"))
+        elif request.method == "POST" and not self.has_change_permission(request, review):
+            raise PermissionDenied
+        elif request.method == "POST":
+            self.message_user(request, f"This review was already decided: {review.get_state_display().lower()}.",
+                              messages.ERROR)
+            return redirect(request.path)
+        if request.method == "GET":
+            audit_event(event="report_viewed", target=review.report, actor=request.user,
+                        data={"version": review.version, "via": "review"})
+        return TemplateResponse(request, "admin/reports/reviewtask/review.html", {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": f"Review of {review.report}",
+            "review": review, "report": review.report, "version": version, "rows": field_rows(version),
+            "versions": review.report.versions.select_related("author").order_by("number"), "form": form,
+            "overdue": review.state == OPEN and review.due_at < timezone.now(),
+            "report_url": reverse("admin:reports_report_change", args=[review.report_id]),
+        })
+
+    def decide(self, request, review: ReviewTask, data: dict) -> bool:
+        """Call the service for the decision; False (with the reason shown) when it could not be made."""
+        from reports.services.filing import ReportConflict, ReportInvalid
+
+        decision, comment = data["decision"], data["comment"]
+        try:
+            if decision == "approve":
+                review_approve(review=review, actor=request.user, comment=comment)
+            elif decision == "regrade":
+                review_regrade(review=review, actor=request.user, grading=data["grading"], comment=comment)
+            else:
+                review_return(review=review, actor=request.user, comment=comment)
+        except (ReviewClosed, ReportConflict) as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return False
+        except ReportInvalid as error:
+            problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in error.errors.items())
+            self.message_user(request, f"The re-graded report would not be valid: {problems}", messages.ERROR)
+            return False
+        labels = {"approve": "approved", "regrade": f"re-graded {data['grading']}", "return": "returned to the author"}
+        self.message_user(request, f"Review of {review.report} {labels[decision]}.")
+        return True
