@@ -44,7 +44,8 @@ def review_open(*, version: ReportVersion, now: datetime) -> ReviewTask | None:
     if ReviewTask.objects.filter(report=report, version=version.number - 1, state=ReviewTask.State.REGRADED).exists():
         return None
     within = review_within(report_type=report.report_type, grading=version.grading)
-    due_at = now + timedelta(minutes=within) if within is not None else None
+    # Counted from the submission, so a version the sweep processes late is not given extra time.
+    due_at = version.created_at + timedelta(minutes=within) if within is not None else None
     with transaction.atomic():
         review = ReviewTask.objects.select_for_update().filter(report=report, state=ReviewTask.State.OPEN).first()
         if review is not None:

@@ -50,6 +50,23 @@ def test_a_review_is_due_within_the_gradings_policy(review):
     assert review.due_at == NOW + timedelta(minutes=60)
 
 
+def test_the_due_time_counts_from_submission_even_when_processed_late(beats, officer, simple_type, file_report,
+                                                                       policies, clock):
+    _, version = file_report(officer, simple_type, HIGH, area=beats["n1"])
+    review = review_open(version=version, now=NOW + timedelta(minutes=7))
+    assert review.due_at == NOW + timedelta(minutes=60) and review.created_at == NOW + timedelta(minutes=7)
+
+
+def test_processing_a_submitted_version_circulates_it_and_opens_its_review(beats, officer, simple_type,
+                                                                          file_report, policies, clock):
+    from reports.services.processing import version_process
+
+    report, version = file_report(officer, simple_type, HIGH, area=beats["n1"])
+    assert version_process(version_id=version.pk, now=NOW) is True
+    assert report.reviews.get().due_at == NOW + timedelta(minutes=60)
+    assert {r.person.full_name for r in report.circulations.get().recipients.all()} == {"Pat", "Sam"}
+
+
 def test_a_grading_without_its_own_policy_uses_the_types_blank_one(beats, officer, simple_type, file_report,
                                                                     policies, clock):
     _, version = file_report(officer, simple_type, {**HIGH, "grading": "low"}, area=beats["n1"])
