@@ -6,6 +6,7 @@ code or name, so a second run changes nothing.
 """
 
 from dataclasses import dataclass
+from datetime import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -15,12 +16,14 @@ from reports.models import Area, CirculationPolicy, PartnerAgency, ReferralRule,
 from units.audit import acting
 from units.management.commands.seed_demo import (
     LONDON,
+    MONDAY,
     PersonSpec,
     seed_contact_methods,
     seed_people,
+    sync_participants,
     upsert,
 )
-from units.models import FixedRule, Membership, Person, Unit
+from units.models import FixedRule, Membership, Person, Rotation, Unit
 from units.services import unit_ensure_tiers
 
 # The demo supervisor login's person, made only when that login exists (seed_demo makes it with DEBUG on).
@@ -59,20 +62,21 @@ class UnitSpec:
     name: str
     description: str
     on_duty: tuple[str, ...]  # badge numbers always on the primary list
-    standby: tuple[str, ...]  # badge numbers always on the secondary list
+    standby: tuple[str, ...]  # badge numbers taking the secondary list in turn, a week each
 
 
-# Demo people seed_demo makes, by badge number: constables based at Brixton and Lambeth.
-SUPERVISOR_STANDBY = "1107LX"  # Oliver Walker, a Lambeth sergeant
+# Demo people seed_demo makes, by badge number: constables and sergeants based at Brixton and Lambeth.
 UNITS = (
     UnitSpec("brixton-response", "Brixton response", "Response patrols on the Brixton beat.",
-             ("1450BX", "1534BX"), ("2038BX",)),
+             ("1450BX", "1534BX"), ("2038BX", "2122BX")),
     UnitSpec("stockwell-response", "Stockwell response", "Response patrols on the Stockwell beat.",
-             ("1443LX", "1527LX"), ("2031LX",)),
+             ("1443LX", "1527LX"), ("2031LX", "2115LX")),
     UnitSpec("lambeth-supervisors", "Lambeth duty supervisors",
              "The duty sergeant supervising the Lambeth sector and its beats.",
-             (SUPERVISOR.badge_number,), (SUPERVISOR_STANDBY,)),
+             (SUPERVISOR.badge_number,), ("1107LX", "1695LX")),
 )
+STANDBY = {"name": "Standby weekly", "shift_length": 1, "shift_unit": Rotation.ShiftUnit.WEEKS,
+           "start_date": MONDAY, "handoff_time": time(8), "weekdays": "0123456"}
 SUPERVISOR_UNIT = "lambeth-supervisors"
 
 MISSING_PERSON = "missing-person"
@@ -119,14 +123,15 @@ def seed_unit(spec: UnitSpec, people: dict[str, Person]) -> Unit:
                                               "description": spec.description})
     primary, secondary = unit_ensure_tiers(unit=unit)[:2]
     on_duty = [people[b] for b in spec.on_duty if b in people]
-    standby = [people[b] for b in spec.standby if b in people]
-    if not on_duty:  # no supervisor login: the standby sergeant is the duty supervisor
-        on_duty, standby = standby, []
-    leader = Membership.Role.TEAM_LEADER if spec.code == SUPERVISOR_UNIT else Membership.Role.MEMBER
+    standby = [people[b] for b in spec.standby]
+    if not on_duty:  # no supervisor login: the first standby sergeant is the duty supervisor
+        on_duty, standby = standby[:1], standby[1:]
+    role = Membership.Role.TEAM_LEADER if spec.code == SUPERVISOR_UNIT else Membership.Role.MEMBER
     for person in on_duty + standby:
-        upsert(Membership, {"unit": unit, "person": person}, {"role": leader})
+        upsert(Membership, {"unit": unit, "person": person}, {"role": role})
     sync_fixed_rules(primary, on_duty)
-    sync_fixed_rules(secondary, standby)
+    sync_participants(upsert(Rotation, {"tier": secondary, "name": STANDBY["name"]},
+                             {k: v for k, v in STANDBY.items() if k != "name"}), standby)
     return unit
 
 
