@@ -2,7 +2,8 @@
 
 Each sender's ``send(delivery)`` returns the status the far end answered (``"250"``, ``"200"``) once it has
 taken the referral, and raises ``SendError`` otherwise: ``retry=True`` when trying later may help (SMTP 4xx,
-no connection, a timeout, HTTP 408, 429 or 5xx), ``retry=False`` when it cannot (SMTP 5xx, any other HTTP 4xx).
+no connection, a timeout, HTTP 408, 429 or 5xx), ``retry=False`` when it cannot (SMTP 5xx, any other HTTP 4xx, and
+a redirect, which is not followed: the signed referral goes only to the address the agency gave).
 """
 
 from __future__ import annotations

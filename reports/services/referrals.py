@@ -159,8 +159,10 @@ def referral_delivery_send(*, delivery_id: int) -> str:
 def attempt_delivered(delivery: ReferralDelivery, now: datetime, status: str) -> str:
     with transaction.atomic():
         ReferralAttempt.objects.create(delivery=delivery, number=delivery.attempts, at=now, ok=True, status=status)
-        ReferralDelivery.objects.filter(pk=delivery.pk, state=ReferralDelivery.State.SENDING).update(
-            state=ReferralDelivery.State.DELIVERED, delivered_at=now, send_deadline=None, error="")
+        # A send that outlived its deadline may have been put back to pending meanwhile; it still arrived.
+        ReferralDelivery.objects.filter(
+            pk=delivery.pk, state__in=[ReferralDelivery.State.SENDING, ReferralDelivery.State.PENDING],
+        ).update(state=ReferralDelivery.State.DELIVERED, delivered_at=now, send_deadline=None, error="")
     log.info("Referral %s delivered by %s to %s (%s)", delivery.referral_id, delivery.channel, delivery.address,
              status)
     return ReferralDelivery.State.DELIVERED

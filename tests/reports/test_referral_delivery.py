@@ -353,8 +353,9 @@ def test_a_missing_child_referral_email_lists_the_shipped_types_fields_by_their_
     missing_person = ReportType.objects.get(slug="missing-person")
     make_rule(missing_person, make_agency(), shared_fields=["name", "age", "last_seen_place", "last_seen_at",
                                                            "vulnerabilities", "grading", "rationale"])
-    child = {"name": "Leo Marsh", "age": 11, "description": "Slim, short dark hair", "last_seen_place": "Brixton Station",
-             "last_seen_at": "2026-06-03T09:15:00+01:00", "vulnerabilities": ["autism", "no phone"],
+    child = {"name": "Leo Marsh", "age": 11, "description": "Slim, short dark hair",
+             "last_seen_place": "Brixton Station", "last_seen_at": "2026-06-03T09:15:00+01:00",
+             "vulnerabilities": ["autism", "no phone"],
              "risk_factors": "Family history known to children's services", "grading": "high",
              "rationale": "Young, vulnerable, out of character"}
     _, version = file_report(officer, missing_person, child)
@@ -367,3 +368,20 @@ def test_a_missing_child_referral_email_lists_the_shipped_types_fields_by_their_
                  "Risk grading: high", "Rationale: Young, vulnerable, out of character"):
         assert line in text.splitlines()
     assert "Slim, short dark hair" not in text and "Family history" not in text
+
+
+def test_a_send_that_finishes_after_its_deadline_passed_still_counts_as_delivered(pending, clock, monkeypatch):
+    from reports.referral_channels import SENDERS
+
+    real_send = SENDERS["email"].send
+
+    def slow_send(delivery):
+        clock.shift(timedelta(minutes=5))
+        referral_deliveries_lease()  # meanwhile the sweep gives the send up and puts it back to pending
+        return real_send(delivery)
+
+    monkeypatch.setattr(SENDERS["email"], "send", slow_send)
+    assert referral_delivery_send(delivery_id=pending.pk) == "delivered"
+    pending.refresh_from_db()
+    assert pending.state == "delivered"
+    assert referral_deliveries_lease() == []
