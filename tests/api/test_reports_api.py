@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from reports.models import Area, Circulation, CirculationRecipient, ReportType, ReportTypeVersion, ReportVersion
 from tests.factories import make_person
-from tests.reports.conftest import NOW, beats, file_report, officer, reachable, simple_type  # noqa: F401
+from tests.reports.conftest import NOW, beats, eager_tasks, file_report, officer, simple_type  # noqa: F401
 
 REPORTS = "/api/v1/reports/"
 MISSING_CHILD = {
@@ -94,6 +94,16 @@ def test_an_officer_files_a_missing_child_report_and_a_retry_returns_the_same_re
     assert report["data"] == MISSING_CHILD
     assert [v["number"] for v in report["versions"]] == [1]
     assert ReportVersion.objects.filter(report_id=body["id"]).count() == 1
+
+
+def test_once_submitted_it_is_circulated_to_the_patrols_on_duty_in_its_area(
+        eager_tasks, phone, beats, django_capture_on_commit_callbacks):  # noqa: F811
+    with django_capture_on_commit_callbacks(execute=True):
+        report_id = phone.post(REPORTS, filing(area="n1"), format="json").json()["id"]
+
+    reached = CirculationRecipient.objects.filter(circulation__report_id=report_id)
+    assert {(r.person.full_name, r.reason) for r in reached} == {("Pat", "patrol"), ("Sam", "supervisor")}
+    assert ReportVersion.objects.get(report_id=report_id).processed_at is not None
 
 
 def test_the_same_id_with_other_content_is_a_409(phone):
