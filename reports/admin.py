@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+import reports.admin_reviews  # noqa: F401  (registers the review queue)
 from callouts.admin import ReadOnlyAdmin, ReadOnlyInline
 from reports.admin_forms import (
     AreaForm,
@@ -45,12 +46,6 @@ from reports.models import (
 from reports.referral_selectors import overdue_referrals
 from reports.selectors import visible_reports
 from units.audit import audit_event
-
-try:
-    import reports.admin_reviews  # noqa: F401  (registers the review queue)
-except ModuleNotFoundError as error:  # until Helper C's review queue lands
-    if error.name != "reports.admin_reviews":
-        raise
 
 
 def pretty_json(value) -> str:

@@ -404,3 +404,7 @@ def test_report_type_list_shows_published_and_draft_versions(admin_client, simpl
     [row] = response.context["cl"].result_list
     assert row == simple_type
     assert ReportTypeAdmin.current_number(None, row) == "v1" and ReportTypeAdmin.draft_number(None, row) == "v2"
+
+
+def test_the_review_queue_is_part_of_the_reports_admin(admin_client):
+    assert admin_client.get(reverse("admin:reports_reviewtask_changelist")).status_code == 200
