@@ -297,7 +297,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     # Failed logins and unlocks are explicit entries (units/auth_events.py, units.authentication.LockoutHandler).
     "axes",
 )
-AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token", "auth", "p256dh", "token_hash")
+AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token", "auth", "p256dh", "token_hash",
+                                 "webhook_secret")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Callout delivery: channel classes, and how long a send may take before its outcome counts as unknown.
@@ -315,6 +316,9 @@ MUSTER_CHANNELS = {
 }
 DELIVERY_SEND_TIMEOUT = envint("DELIVERY_SEND_TIMEOUT", "30")
 DELIVERY_LEASE = envint("DELIVERY_LEASE", "20")
+# Deliveries claimed and handed to the providers together; a worker killed mid-batch leaves at most this many
+# per pool process with an unknown outcome, and the providers are called this many at a time.
+DELIVERY_SEND_BATCH = envint("DELIVERY_SEND_BATCH", "10")
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", "5")
 DELIVERY_RETRY_BASE = envint("DELIVERY_RETRY_BASE", "2")
 RESPONSE_LINK_MAX_AGE = envint("RESPONSE_LINK_MAX_AGE", str(24 * 3600))

@@ -1,6 +1,7 @@
 """Field reports: versioned report types, reports and their versions, areas, circulation, referrals, reviews."""
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -269,6 +270,9 @@ class PartnerAgency(models.Model):
             raise ValidationError("Give an email address, a webhook address, or both.")
         if self.webhook_url and not self.webhook_secret:
             raise ValidationError({"webhook_secret": "A webhook needs a shared secret to sign with."})
+        parts = urlsplit(self.webhook_url)
+        if self.webhook_url and parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValidationError({"webhook_url": "Referrals carry personal data: the webhook must use https://."})
 
 
 class ReferralRule(models.Model):
