@@ -120,6 +120,12 @@ class PartnerAgencyForm(forms.ModelForm):
         model = PartnerAgency
         fields = ["name", "email", "webhook_url", "webhook_secret", "active"]
 
+    def clean_webhook_url(self):
+        url = self.cleaned_data["webhook_url"]
+        if url and not url.startswith("https://"):
+            raise ValidationError("Referrals hold personal data: the webhook address must start with https://.")
+        return url
+
     def clean_webhook_secret(self):
         return self.cleaned_data["webhook_secret"] or self.instance.webhook_secret
 

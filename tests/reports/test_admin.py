@@ -408,3 +408,13 @@ def test_report_type_list_shows_published_and_draft_versions(admin_client, simpl
 
 def test_the_review_queue_is_part_of_the_reports_admin(admin_client):
     assert admin_client.get(reverse("admin:reports_reviewtask_changelist")).status_code == 200
+
+
+def test_a_webhook_must_be_https(admin_client, db):
+    response = admin_client.post(reverse("admin:reports_partneragency_add"), {
+        "name": "Plain", "webhook_url": "http://partner.example/hook", "webhook_secret": "s", "active": "on",
+    })
+
+    assert response.status_code == 200
+    assert "https://" in errors_of(response)
+    assert not PartnerAgency.objects.exists()
