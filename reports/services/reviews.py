@@ -145,12 +145,14 @@ def review_approve(*, review: ReviewTask, actor, comment: str = "") -> ReviewTas
 
 def review_regrade(*, review: ReviewTask, actor, grading: str, comment: str) -> ReviewTask:
     """Re-grade the report: an amendment by the supervisor, so the new grading is circulated and referred."""
-    from reports.services.filing import report_amend
+    from reports.services.filing import ReportInvalid, report_amend
 
     with transaction.atomic(), acting(actor):
         review = review_decide(review=review, actor=actor, state=ReviewTask.State.REGRADED, comment=comment,
                                new_grading=grading)
         report = Report.objects.select_related("type_version", "area").get(pk=review.report_id)
+        if not report.type_version.grading_field:
+            raise ReportInvalid({"grading": [f"{report.report_type} reports have no grading to change."]})
         data, previous = {**report.data, report.type_version.grading_field: grading}, report.grading
         report_amend(report=report, actor=actor, base_version=review.version, data=data, area=report.area,
                      reason=f"Re-graded by {actor_name(actor)}: {comment}")

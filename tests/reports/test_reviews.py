@@ -194,3 +194,20 @@ def test_returning_tells_the_author_why(review, beats, officer, clock):
     notice = Delivery.objects.get(person=officer, topic=f"review-returned:{review.pk}", channel="push")
     assert "Add what she wore" in notice.body and notice.subject.startswith("Report returned by Sam")
     assert LogEntry.objects.filter(additional_data__event="review_returned").exists()
+
+
+def test_a_type_without_a_grading_cannot_be_regraded(beats, officer, file_report, clock):
+    from reports.models import ReportType, ReportTypeVersion
+    from reports.services.filing import ReportInvalid
+
+    incident = ReportType.objects.create(slug="note", name="Note")
+    ReportTypeVersion.objects.create(report_type=incident, number=1, published_at=NOW, summary_fields=["title"],
+                                     schema={"type": "object", "properties": {"title": {"type": "string"}}})
+    ReviewPolicy.objects.create(report_type=incident, grading="", within_minutes=30)
+    _, version = file_report(officer, incident, {"title": "Broken window"}, area=beats["n1"])
+    review = review_open(version=version, now=NOW)
+    assert review.due_at == NOW + timedelta(minutes=30)
+    with pytest.raises(ReportInvalid):
+        review_regrade(review=review, actor=beats["people"]["Sam"].user, grading="high", comment="x")
+    review.refresh_from_db()
+    assert review.state == ReviewTask.State.OPEN
