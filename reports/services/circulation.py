@@ -54,8 +54,7 @@ def circulate(*, version: ReportVersion, now: datetime) -> Circulation | None:
         log.warning("Report %s version %s has no area: circulated to nobody; it waits in the review queue",
                     report.pk, version.number)
     recipients = {**earlier, **duty_people(area=version.area, reach=reach, now=now)}
-    for author in (report.author_id, Person.objects.filter(user_id=version.author_id).values_list("pk", flat=True)
-                   .first()):
+    for author in authors(version):
         recipients.pop(author, None)  # they know: they wrote it
     with transaction.atomic():
         circulation = Circulation.objects.create(report=report, version=version.number, area=version.area,
@@ -74,6 +73,12 @@ def circulate(*, version: ReportVersion, now: datetime) -> Circulation | None:
                           "patrols": sum(row.reason == Reason.PATROL for row in rows),
                           "supervisors": sum(row.reason == Reason.SUPERVISOR for row in rows)})
     return circulation
+
+
+def authors(version: ReportVersion) -> set[int]:
+    """The report's author and whoever wrote this version (a supervisor's re-grade, say)."""
+    writer = Person.objects.filter(user_id=version.author_id).values_list("pk", flat=True).first()
+    return {version.report.author_id, writer} - {None}
 
 
 def earlier_version(version: ReportVersion) -> ReportVersion | None:

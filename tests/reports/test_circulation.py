@@ -20,12 +20,12 @@ def policy(report_type, grading, reach):
     return CirculationPolicy.objects.create(report_type=report_type, grading=grading, reach=reach)
 
 
-def amend(report, *, grading=None, area="same", reason="Found more"):
+def amend(report, *, grading=None, area="same", reason="Found more", author=None):
     previous = report.versions.order_by("-number").first()
     data = {**previous.data, **({"grading": grading} if grading else {})}
     version = ReportVersion.objects.create(
         report=report, number=previous.number + 1, type_version=previous.type_version, data=data,
-        grading=data["grading"], area=previous.area if area == "same" else area, author=report.author.user,
+        grading=data["grading"], area=previous.area if area == "same" else area, author=author or report.author.user,
         reason=reason, created_at=NOW + timedelta(minutes=5))
     report.version, report.grading, report.area = version.number, version.grading, version.area
     report.save()
@@ -173,3 +173,12 @@ def test_the_subject_names_the_grading(grading, label):
     from reports.services.circulation import grading_label
 
     assert grading_label(grading) == label
+
+
+def test_whoever_wrote_the_amendment_is_not_sent_it(beats, officer, simple_type, file_report, clock):
+    report, version = file_report(officer, simple_type, HIGH, area=beats["n1"])
+    circulate(version=version, now=NOW)
+    sam = beats["people"]["Sam"]
+    update = circulate(version=amend(report, grading="medium", reason="Re-graded by Sam: seen", author=sam.user),
+                       now=NOW)
+    assert circulated_to(update) == {"Pat": "patrol"}
