@@ -8,12 +8,14 @@ workers never act on one row and a restart loses nothing.
 from __future__ import annotations
 
 import logging
+import os
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
 from callouts import messages
@@ -388,10 +390,19 @@ def deliveries_lease(*, now: datetime | None = None, limit: int = 2000) -> list[
 
 
 def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
-    """Send a worker's chunk of deliveries, each at most once; one query loads them all."""
+    """Send a worker's chunk of deliveries, each at most once: one query loads them all, then they are claimed,
+    handed to the providers and marked sent a batch at a time."""
     deliveries = (Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
                   .select_related("recipient__callout__unit").order_by("due_at", "id"))
-    return {delivery.pk: send_one(delivery) for delivery in deliveries}
+    outcomes, wanted = {}, []
+    for delivery in deliveries:
+        if still_wanted(delivery):
+            wanted.append(delivery)
+        else:
+            outcomes[delivery.pk] = cancel_unwanted(delivery)
+    for start in range(0, len(wanted), settings.DELIVERY_SEND_BATCH):
+        outcomes.update(send_batch(wanted[start:start + settings.DELIVERY_SEND_BATCH]))
+    return outcomes
 
 
 def delivery_send(*, delivery_id: int) -> str:
@@ -407,45 +418,100 @@ def still_wanted(delivery: Delivery) -> bool:
         Callout.State.ACTIVE, Callout.State.EXHAUSTED)
 
 
-def send_one(delivery: Delivery) -> str:
-    """Mark the delivery sending, with a deadline, in one conditional UPDATE committed before the provider
-    is called: a second worker, or a second run of the task, finds nothing to claim.
+def cancel_unwanted(delivery: Delivery) -> str:
+    cancelled = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(
+        state=Delivery.State.CANCELLED, updated_at=timezone.now())
+    return Delivery.State.CANCELLED if cancelled else "not-claimed"
 
-    ``delivery`` was loaded with its recipient and callout. Whatever makes an alert unwanted after that (an
+
+def send_batch(deliveries: list[Delivery]) -> dict[int, str]:
+    """Claim, hand over and record a batch; what the claim did not get is someone else's or already done."""
+    claimed = claim(deliveries)
+    outcomes = {delivery.pk: "not-claimed" for delivery in deliveries}
+    sent = {}
+    for delivery, result in hand_over(claimed):
+        if isinstance(result, str):
+            sent[delivery.pk] = result
+        elif result.unknown:
+            outcomes[delivery.pk] = delivery_outcome_unknown(delivery=delivery, error=result)
+        else:
+            outcomes[delivery.pk] = delivery_failed(delivery=delivery, error=result)
+    if sent:
+        now = timezone.now()
+        Delivery.objects.filter(pk__in=sent, state=Delivery.State.SENDING).update(
+            state=Delivery.State.SENT, sent_at=now, updated_at=now,
+            provider_message_id=Case(*(When(pk=pk, then=Value(message_id)) for pk, message_id in sent.items())),
+        )
+        outcomes.update(dict.fromkeys(sent, Delivery.State.SENT))
+    return outcomes
+
+
+def claim(deliveries: list[Delivery]) -> list[Delivery]:
+    """Mark the batch sending, with a deadline, committed before any provider is called: a second worker, or
+    a second run of the task, finds nothing to claim (healthchecks' conditional-update claim).
+
+    The rows were loaded with their recipient and callout. Whatever makes an alert unwanted after that (an
     answer, the need met, a cancel) cancels its pending deliveries in the same transaction, so the claim's
-    ``state`` condition sees it without joining the recipient and callout on every send.
+    ``state`` condition sees it without joining the recipient and callout again.
     """
     now = timezone.now()
-    if not still_wanted(delivery):
-        cancelled = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(
-            state=Delivery.State.CANCELLED, updated_at=now)
-        return Delivery.State.CANCELLED if cancelled else "not-claimed"
-    claimed = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING, due_at__lte=now).update(
-        state=Delivery.State.SENDING, attempts=F("attempts") + 1, updated_at=now,
-        send_deadline=now + timedelta(seconds=settings.DELIVERY_SEND_TIMEOUT),
-    )
-    if claimed != 1:
-        return "not-claimed"
-    delivery.state, delivery.attempts = Delivery.State.SENDING, delivery.attempts + 1
-    return deliver(delivery)
+    with transaction.atomic():
+        ids = set(Delivery.objects.select_for_update(skip_locked=True).filter(
+            pk__in=[d.pk for d in deliveries], state=Delivery.State.PENDING, due_at__lte=now,
+        ).values_list("id", flat=True))
+        Delivery.objects.filter(pk__in=ids).update(
+            state=Delivery.State.SENDING, attempts=F("attempts") + 1, updated_at=now,
+            send_deadline=now + timedelta(seconds=settings.DELIVERY_SEND_TIMEOUT),
+        )
+    claimed = [d for d in deliveries if d.pk in ids]
+    for delivery in claimed:
+        delivery.state, delivery.attempts = Delivery.State.SENDING, delivery.attempts + 1
+    return claimed
 
 
-def deliver(delivery: Delivery) -> str:
+def hand_over(deliveries: list[Delivery]) -> list[tuple[Delivery, str | ChannelError]]:
+    """Give each delivery to its channel: the provider's message id, or the error.
+
+    Channels that wait on a provider's answer are called side by side, so a batch takes about as long as its
+    slowest request rather than the sum of them; the recording channel, which only writes a row, runs inline.
+    """
+    inline = [d for d in deliveries if not getattr(channel_for(d.channel), "blocking_io", True)]
+    parallel = [d for d in deliveries if d not in inline]
+    results = [(d, attempt(d)) for d in inline]
+    if len(parallel) == 1:
+        results.append((parallel[0], attempt(parallel[0])))
+    elif parallel:
+        results.extend(zip(parallel, send_pool().map(attempt_in_thread, parallel), strict=True))
+    return results
+
+
+def attempt(delivery: Delivery) -> str | ChannelError:
     try:
-        message_id = channel_for(delivery.channel).send(delivery)
+        return channel_for(delivery.channel).send(delivery)
     except ChannelError as error:
-        if error.unknown:
-            return delivery_outcome_unknown(delivery=delivery, error=error)
-        return delivery_failed(delivery=delivery, error=error)
+        return error
     except Exception as error:
         # A channel that raises anything else may already have handed the message over: never send it again.
         log.exception("Channel %s raised on delivery %s", delivery.channel, delivery.pk)
-        return delivery_outcome_unknown(delivery=delivery, error=ChannelError(str(error), code="exception"))
-    now = timezone.now()
-    Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
-        state=Delivery.State.SENT, provider_message_id=message_id, sent_at=now, updated_at=now
-    )
-    return Delivery.State.SENT
+        return ChannelError(str(error), code="exception", unknown=True)
+
+
+def attempt_in_thread(delivery: Delivery) -> str | ChannelError:
+    try:
+        return attempt(delivery)
+    finally:
+        connections.close_all()  # this thread's own connections, if its channel opened one
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def send_pool() -> ThreadPoolExecutor:
+    """One pool per process, made after the worker forks: a pool inherited across fork has no threads."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(settings.DELIVERY_SEND_BATCH, thread_name_prefix="send"))
+    return _pool[1]
 
 
 def delivery_outcome_unknown(*, delivery: Delivery, error: ChannelError) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ class TwilioDouble:
         self._then: dict[str, Reply] = dict.fromkeys(RESOURCES, 201)
         self._log: list[RecordedRequest] = []
         self._released = threading.Event()
+        self.delay = 0.0  # seconds each answer takes, as a real provider's round trip does
+        self.in_flight = self.most_in_flight = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
@@ -154,7 +157,12 @@ class TwilioDouble:
                 record = RecordedRequest(resource, self.path, params, *basic_auth(self.headers))
                 with double._lock:
                     double._log.append(record)
+                    double.in_flight += 1
+                    double.most_in_flight = max(double.most_in_flight, double.in_flight)
+                time.sleep(double.delay)
                 status, body = double._answer(record, parts[2])
+                with double._lock:
+                    double.in_flight -= 1
                 double._finish(record, status)
                 self.reply(status, body)
 

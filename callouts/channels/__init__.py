@@ -4,6 +4,8 @@
 ``unknown=True`` that the provider may have taken the message (a timeout after the request was sent), so
 it must not be sent again; otherwise the delivery is retried with backoff. Which class serves a channel
 is a setting, so dev, demo and tests use the recording channel and production uses the real providers.
+A channel that waits on a provider is called from a small thread pool, several at a time; one that sets
+``blocking_io = False`` runs in the worker's own thread.
 """
 
 from django.conf import settings

@@ -14,8 +14,11 @@ class SlowRecordingChannel(RecordingChannel):
 
     A worker killed in the first half leaves a delivery that nobody received; in the second, one that was
     received with no answer to say so. Both stay ``sending``: an unknown outcome is not sent again.
-    ``SLOW_CHANNEL_SECONDS`` (default 0.01) is the whole wait.
+    ``SLOW_CHANNEL_SECONDS`` (default 0.01) is the whole wait. Like a real provider's channel, it is called
+    from the send thread pool.
     """
+
+    blocking_io = True
 
     def send(self, delivery) -> str:
         half = float(os.environ.get("SLOW_CHANNEL_SECONDS", "0.01")) / 2

@@ -15,12 +15,12 @@ from tests.services.conftest import make_callout_unit, wait_for
 
 pytestmark = pytest.mark.services
 
-PEOPLE, CHANNELS, CONCURRENCY = 200, 3, 2
+PEOPLE, CHANNELS, CONCURRENCY, BATCH = 200, 3, 2, 10
 SLOW = "tests.services.slow_channel.SlowRecordingChannel"
 WORKER_ENV = {
     "PUSH_CHANNEL": SLOW, "SMS_CHANNEL": SLOW, "VOICE_CHANNEL": SLOW, "SLOW_CHANNEL_SECONDS": "0.01",
     # Short enough that the test need not wait long for a dead worker's leases and send deadlines to run out.
-    "DELIVERY_LEASE": "4", "DELIVERY_SEND_TIMEOUT": "3",
+    "DELIVERY_LEASE": "4", "DELIVERY_SEND_TIMEOUT": "3", "DELIVERY_SEND_BATCH": str(BATCH),
 }
 
 
@@ -62,9 +62,10 @@ def test_worker_killed_mid_fan_out_loses_no_delivery_and_sends_none_twice(
     sweep()  # one more sweep, here and now, after every deadline has passed
 
     print(f"after the restart: {counts(deliveries)}")
-    # Each pool process sends one delivery at a time, so at most that many were cut off mid-send. They stay
-    # sending, an unknown outcome past its deadline that the watchdog reports: never sent a second time.
-    assert len(cut_off) <= CONCURRENCY
+    # Each pool process has one batch in the providers' hands at a time, so at most that many were cut off
+    # mid-send. They stay sending, an unknown outcome past its deadline that the watchdog reports: never sent
+    # a second time.
+    assert len(cut_off) <= CONCURRENCY * BATCH
     assert set(deliveries.filter(state=Delivery.State.SENDING).values_list("id", flat=True)) == cut_off
     assert deliveries.filter(state=Delivery.State.SENT).count() == PEOPLE * CHANNELS - len(cut_off)
     assert RecordedMessage.objects.filter(delivery_id__in=cut_off).count() <= len(cut_off)

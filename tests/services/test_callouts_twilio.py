@@ -44,6 +44,22 @@ def by_number(double) -> dict[str, list[int]]:
     return dict(statuses)
 
 
+def test_a_slow_provider_is_called_side_by_side_and_each_person_gets_one_sms(
+        transactional_db, operator, worker_factory, celery_beat, double):
+    double.delay = 0.3
+    sms_worker(worker_factory, double, DELIVERY_SEND_BATCH="10")
+    callout = launch(make_callout_unit(primary=20, channels=("sms",)), operator)
+    deliveries = Delivery.objects.filter(recipient__callout=callout)
+
+    assert wait_for(lambda: deliveries.filter(state=Delivery.State.SENT).count() == 20, seconds=30), \
+        f"not every SMS was sent within 30 s: {list(deliveries.values_list('state', 'attempts'))}"
+    # One process with one pool slot: only the send threads can have put several requests in flight at once.
+    assert double.most_in_flight >= 5
+    assert by_number(double) == {d.address: [201] for d in deliveries}
+    sent = {r.params["To"]: r.sid for r in double.requests("Messages")}
+    assert {d.address: d.provider_message_id for d in deliveries} == sent
+
+
 def test_rate_limit_then_server_error_is_retried_and_each_person_gets_one_sms(
         transactional_db, operator, worker_factory, celery_beat, double):
     double.script("Messages", [429] * PEOPLE + [500] * PEOPLE)  # then 201
