@@ -22,18 +22,23 @@ def notify_people(*, people: Iterable[Person], topic: str, subject: str, body: s
 
     Safe to call twice for one topic: a person's address gets a topic's notice once.
     """
+    return notify_each(topics={person.pk: topic for person in people}, subject=subject, body=body, now=now)
+
+
+def notify_each(*, topics: dict[int, str], subject: str, body: str, now: datetime | None = None) -> list[Delivery]:
+    """``notify_people`` with a topic per person (by person id), in one query and one insert for them all."""
     now = now or timezone.now()
-    people = list(people)
-    methods = ContactMethod.objects.filter(person__in=people, kind__in=NOTICE_CHANNELS, person__active=True)
+    methods = ContactMethod.objects.filter(person_id__in=topics, kind__in=NOTICE_CHANNELS, person__active=True)
     deliveries = [
-        Delivery(person_id=method.person_id, topic=topic, kind=Delivery.Kind.NOTICE, channel=method.kind,
-                 address=method.address, subject=subject[:200], body=body,
+        Delivery(person_id=method.person_id, topic=topics[method.person_id], kind=Delivery.Kind.NOTICE,
+                 channel=method.kind, address=method.address, subject=subject[:200], body=body,
                  due_at=now if method.kind == ContactMethod.Kind.PUSH else now + timedelta(
                      minutes=method.delay_minutes))
         for method in methods
     ]
     created = Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    transaction.on_commit(dispatch_soon)
+    if created:
+        transaction.on_commit(dispatch_soon)
     return created
 
 

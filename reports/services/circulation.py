@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from callouts.models import Delivery
-from callouts.notices import notices_stop, notify_people
+from callouts.notices import notices_stop, notify_each
 from reports.areas import area_descendants
 from reports.models import Area, Circulation, CirculationPolicy, CirculationRecipient, Report, ReportVersion
 from units.audit import acting, audit_event
@@ -60,12 +60,12 @@ def circulate(*, version: ReportVersion, now: datetime) -> Circulation | None:
         circulation = Circulation.objects.create(report=report, version=version.number, area=version.area,
                                                  reach=reach, summary=report.summary[:300] or str(report.pk),
                                                  created_at=now)
-        rows = [CirculationRecipient.objects.create(circulation=circulation, person=person, reason=reason)
-                for person, reason in recipients.values()]
+        rows = CirculationRecipient.objects.bulk_create(
+            CirculationRecipient(circulation=circulation, person=person, reason=reason)
+            for person, reason in recipients.values())
         superseded_notices_stop(report=report, circulation=circulation, people=[row.person for row in rows])
         subject, body = notice_text(version=version, updated=previous is not None)
-        for row in rows:
-            notify_people(people=[row.person], topic=row.topic, subject=subject, body=body, now=now)
+        notify_each(topics={row.person_id: row.topic for row in rows}, subject=subject, body=body, now=now)
         audit_event(event="report_circulated", target=report,
                     message=f"Version {version.number} circulated to {len(rows)}",
                     data={"version": version.number, "reach": reach, "area": version.area_id,
