@@ -1,5 +1,6 @@
 """Every list endpoint answers in the same number of queries for 5 rows as for 50."""
 
+import uuid
 from datetime import date, time, timedelta
 
 import pytest
@@ -9,6 +10,9 @@ from django.utils import timezone
 
 from callouts.models import Callout
 from callouts.services import callout_respond
+from reports.models import Area, Circulation, CirculationRecipient, Report, ReportType
+from reports.selectors import visible_reports
+from reports.services.filing import Place, report_draft_save, report_submit
 from tests.api.test_callouts_api import launch_for, role_user
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import FixedRule, Membership, Override, Unavailability, Unit
@@ -108,5 +112,38 @@ def test_who_is_on_call(api_client, unit_a):
         FixedRule.objects.get_or_create(tier=secondary, role=Membership.Role.TEAM_LEADER)
 
     few, many = constant(api_client(role_user("Operators")), f"/api/v1/units/{unit_a.pk}/oncall/", grow)
+
+    assert few == many
+
+
+MISSING_CHILD = {
+    "name": "Amy Clarke", "age": 9, "description": "Slim, long brown hair", "last_seen_place": "Brixton station",
+    "last_seen_at": "2026-06-03T08:40:00+01:00", "grading": "high", "rationale": "Nine years old and alone",
+}
+
+
+@pytest.mark.parametrize("role", ["author", "circulated", "supervisor"])
+def test_the_report_list(api_client, member_a, member_b, unit_a, role):
+    """Reports by several officers in several areas, drafts among them, some circulated to member A."""
+    supervisor = make_person("Sam Supervisor")
+    add_member(unit_a, supervisor)
+    areas = [Area.objects.create(code=f"beat{n}", name=f"Beat {n}", supervisor_unit=unit_a) for n in range(3)]
+    missing_person = ReportType.objects.get(slug="missing-person")
+    viewer = {"author": member_a, "circulated": member_b, "supervisor": supervisor}[role]
+
+    def grow(total: int):
+        while visible_reports(viewer.user).count() < total:
+            n = Report.objects.count()
+            author = member_a if n % 4 else make_person()
+            kwargs = {"report_id": uuid.uuid4(), "report_type": missing_person, "actor": author.user,
+                      "data": {**MISSING_CHILD, "age": n % 18}, "place": Place(area=areas[n % 3] if n % 5 else None),
+                      "captured_at": None}
+            report = (report_draft_save if n % 7 == 0 and author == member_a else report_submit)(**kwargs)[0]
+            if report.state == Report.State.SUBMITTED:
+                circulation = Circulation.objects.create(report=report, version=1, reach="area",
+                                                         summary=report.summary, created_at=timezone.now())
+                CirculationRecipient.objects.create(circulation=circulation, person=member_b, reason="patrol")
+
+    few, many = constant(api_client(viewer.user), "/api/v1/reports/", grow)
 
     assert few == many
