@@ -340,6 +340,9 @@ class PushSubscription(models.Model):
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="push_subscriptions")
+    device = models.ForeignKey("Device", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="push_subscriptions",
+                               help_text="The enrolled device that subscribed; revoking it stops these pushes.")
     endpoint = models.URLField(max_length=500, unique=True)
     p256dh = models.CharField(max_length=200, help_text="The browser's public key (base64url) for encryption.")
     auth = models.CharField(max_length=100, help_text="The browser's auth secret (base64url).")

@@ -76,9 +76,12 @@ def device_revoke(*, device: Device, actor, reason: str = Device.RevokedReason.A
             revoked_at=now, revoked_by=revoked_by, revoked_reason=reason
         )
         if changed:
+            # A lost phone must not keep receiving alerts by push either.
+            pushes = PushSubscription.objects.filter(device=device, active=True).update(active=False)
             audit_event(event="device_revoked", target=device, actor=actor,
                         message=f"Device {device.name} revoked: {Device.RevokedReason(reason).label}",
-                        data={"username": device.user.get_username(), "device": device.pk, "reason": reason})
+                        data={"username": device.user.get_username(), "device": device.pk, "reason": reason,
+                              "push_subscriptions_stopped": pushes})
     device.refresh_from_db()
     return bool(changed)
 
@@ -100,7 +103,7 @@ def person_deactivate(*, person: Person, actor) -> int:
 
 
 def push_subscription_save(*, person: Person, endpoint: str, p256dh: str, auth: str, user_agent: str = "",
-                           actor=None) -> tuple[PushSubscription, bool]:
+                           actor=None, device: Device | None = None) -> tuple[PushSubscription, bool]:
     """Keep a browser's Web Push subscription and the verified push contact method that uses it.
 
     A subscription already known (the same endpoint) is updated and moves to ``person`` (a shared browser
@@ -114,7 +117,7 @@ def push_subscription_save(*, person: Person, endpoint: str, p256dh: str, auth: 
         elif subscription.person_id != person.pk:
             ContactMethod.objects.filter(person_id=subscription.person_id, kind=ContactMethod.Kind.PUSH,
                                          address=endpoint).delete()
-        subscription.person = person
+        subscription.person, subscription.device = person, device
         subscription.p256dh, subscription.auth, subscription.user_agent = p256dh, auth, user_agent[:300]
         subscription.active = True
         subscription.full_clean()

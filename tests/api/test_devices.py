@@ -7,6 +7,7 @@ from django.urls import reverse
 from tests.factories import login_verified, make_person
 from tests.units.test_admin import admin_form_data
 from units.models import ContactMethod, Device, Membership, PushSubscription
+from units.services import device_revoke
 
 DEVICES = "/api/v1/auth/devices/"
 PUSH = "/api/v1/push-subscriptions/"
@@ -101,6 +102,17 @@ def test_a_push_subscription_becomes_a_verified_push_contact_method(api_client, 
     method = member_a.contact_methods.get(kind=ContactMethod.Kind.PUSH)
     assert (method.address, method.delay_minutes, method.verified) == (SUBSCRIPTION["endpoint"], 0, True)
     assert response.json()["endpoint"] == SUBSCRIPTION["endpoint"]
+
+
+def test_revoking_a_device_stops_the_pushes_it_subscribed_to_and_no_others(api_client, member_a):
+    lost, kept = api_client(member_a.user, name="Lost phone"), api_client(member_a.user, name="Tablet")
+    lost.post(PUSH, SUBSCRIPTION, format="json")
+    kept.post(PUSH, {**SUBSCRIPTION, "endpoint": SUBSCRIPTION["endpoint"] + "-tablet"}, format="json")
+
+    device_revoke(device=lost.device, actor=None)
+
+    assert dict(PushSubscription.objects.values_list("device__name", "active")) == {
+        "Lost phone": False, "Tablet": True}
 
 
 def test_subscribing_again_updates_the_keys_and_revives_the_subscription(api_client, member_a):

@@ -95,7 +95,7 @@ class PushSubscriptionView(APIView):
         data = serializer.validated_data
         subscription, created = push_subscription_save(
             person=person, endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"],
-            user_agent=request.headers.get("User-Agent", ""), actor=request.user,
+            user_agent=request.headers.get("User-Agent", ""), actor=request.user, device=request.auth,
         )
         return Response(PushSubscriptionSerializer(subscription).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
