@@ -19,9 +19,11 @@ AUDIT_LOG = reverse_lazy("admin:auditlog_logentry_changelist")
 
 
 def permissions(group_name):
-    """The group's permissions outside the callouts app (tests/callouts/test_operator_permissions.py has those)."""
+    """The group's permissions outside the callouts and reports apps (tests/callouts/test_operator_permissions.py
+    and tests/reports/test_roles.py have those)."""
     group = Group.objects.get(name=group_name)
-    granted = group.permissions.exclude(content_type__app_label="callouts").select_related("content_type")
+    granted = group.permissions.exclude(content_type__app_label__in=["callouts", "reports"]).select_related(
+        "content_type")
     return {f"{p.content_type.app_label}.{p.codename}" for p in granted}
 
 
