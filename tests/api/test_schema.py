@@ -30,6 +30,11 @@ def test_the_schema_is_valid_openapi_3_and_lists_the_endpoints(anon_client, db):
     assert document["openapi"].startswith("3.")
     assert {"/api/v1/auth/devices/", "/api/v1/auth/devices/{id}/", "/api/v1/me/",
             "/api/v1/push-subscriptions/"} <= document["paths"].keys()
+    assert {"/api/v1/report-types/", "/api/v1/reports/", "/api/v1/reports/{id}/", "/api/v1/reports/{id}/submit/",
+            "/api/v1/reports/{id}/amend/", "/api/v1/reports/{id}/versions/{number}/",
+            "/api/v1/reports/{id}/attachments/", "/api/v1/reports/{id}/attachments/{attachment_id}/",
+            "/api/v1/circulations/", "/api/v1/circulations/{id}/ack/"} <= document["paths"].keys()
+    assert set(document["paths"]["/api/v1/reports/{id}/"]) == {"get", "patch"}
     assert all(path.startswith("/api/v1/") for path in document["paths"])
     assert document["components"]["securitySchemes"]["deviceToken"]["name"] == "Authorization"
 
@@ -50,9 +55,19 @@ def test_every_error_answer_in_the_schema_has_the_error_body(anon_client, db):
     assert ("/api/v1/auth/devices/{id}/", "delete", "404") in errors
     assert ("/api/v1/push-subscriptions/", "post", "400") in errors
     assert ("/api/v1/auth/devices/", "post", "401") not in errors  # enrolment needs no token
+    assert {("/api/v1/reports/", "post", "409"), ("/api/v1/reports/{id}/amend/", "post", "409"),
+            ("/api/v1/reports/{id}/attachments/", "post", "413"),
+            ("/api/v1/reports/{id}/attachments/", "post", "415")} <= set(errors)
     assert document["components"]["schemas"]["Error"]["properties"]["error"]["required"] == [
         "code", "message", "fields"
     ]
+
+
+def test_an_attachment_download_is_described_as_the_file_in_each_allowed_type(anon_client, db, settings):
+    operation = schema(anon_client)["paths"]["/api/v1/reports/{id}/attachments/{attachment_id}/"]["get"]
+
+    assert set(operation["responses"]["200"]["content"]) == set(settings.REPORT_ATTACHMENT_TYPES)
+    assert operation["responses"]["200"]["content"]["image/jpeg"]["schema"] == {"type": "string", "format": "binary"}
 
 
 def test_swagger_ui_renders_from_our_own_static_files(anon_client, db):
