@@ -26,6 +26,7 @@ from units.audit import acting, audit_event
 from units.models import Person
 
 COORDINATE = Decimal("0.000001")
+REASON_MAX = ReportVersion._meta.get_field("reason").max_length
 MB = 1024 * 1024
 
 
@@ -77,7 +78,7 @@ def draft_save(*, report_id, report_type, actor, data, place, captured_at) -> tu
             check_own_draft(report, actor, report_type)
         check_draft(report, data)
         fill(report, data=data, place=place, captured_at=captured_at)
-        report.full_clean(exclude=["data"])  # an empty draft is fine; the schema judges the content
+        report.full_clean(exclude=["data"])  # the schema judges the content; {} is no blank to it
         report.save(force_insert=created)
     return report, created
 
@@ -152,13 +153,15 @@ def report_amend(*, report: Report, actor, base_version: int, data: dict, reason
         errors = {}
         if not reason or not reason.strip():
             errors["reason"] = ["Say why the report is amended."]
+        elif len(reason.strip()) > REASON_MAX:
+            errors["reason"] = [f"At most {REASON_MAX} characters."]
         errors |= request_errors(validation_errors(report.type_version.schema, data))
         if errors:
             raise ReportInvalid(errors)
         fill(report, data=data, place=Place(report.latitude, report.longitude, report.accuracy_m, area or report.area),
              captured_at=report.captured_at)
         report.version += 1
-        report.full_clean()
+        report.full_clean(exclude=["data"])
         report.save()
         version = version_create(report, actor, reason=reason.strip(), now=timezone.now())
         audit_event(event="report_amended", target=report, actor=actor, message="Report amended",
@@ -282,7 +285,7 @@ def submit(report: Report, actor, *, created: bool) -> None:
     report.submitted_at = now
     report.version = 1
     report.content_hash = content_hash(report)
-    report.full_clean()
+    report.full_clean(exclude=["data"])
     report.save(force_insert=created)
     version = version_create(report, actor, reason="", now=now)
     audit_event(event="report_submitted", target=report, actor=actor, message="Report submitted",
@@ -309,7 +312,7 @@ def version_create(report: Report, actor, *, reason: str, now: datetime) -> Repo
     version = ReportVersion(report=report, number=report.version, type_version=report.type_version,
                             data=report.data, grading=report.grading, area=report.area, author=actor,
                             reason=reason, created_at=now)
-    version.full_clean(validate_constraints=False)
+    version.full_clean(exclude=["data"], validate_constraints=False)
     version.save()
     version_submitted(version)
     return version

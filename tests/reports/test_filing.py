@@ -8,7 +8,7 @@ from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from reports.models import Attachment, Report, ReportType, ReportVersion
+from reports.models import Attachment, Report, ReportType, ReportTypeVersion, ReportVersion
 from reports.services.filing import (
     AttachmentTooLarge,
     AttachmentTypeRefused,
@@ -312,3 +312,23 @@ def test_a_file_type_off_the_allow_list_is_refused(media, officer, simple_type):
                        upload=photo(b"MZ", name="run.exe", content_type="application/x-msdownload"))
 
     assert not Attachment.objects.exists()
+
+
+def test_a_reason_too_long_to_keep_is_refused_not_cut(officer, simple_type):
+    report, _ = submit(officer, simple_type)
+
+    with pytest.raises(ReportInvalid) as refused:
+        report_amend(report=report, actor=officer.user, base_version=1, data=AMY, reason="x" * 501)
+
+    assert refused.value.errors == {"reason": ["At most 500 characters."]}
+
+
+def test_a_type_whose_schema_asks_for_nothing_takes_an_empty_report(officer):
+    note = ReportType.objects.create(slug="note", name="Note")
+    ReportTypeVersion.objects.create(report_type=note, number=1, published_at=NOW,
+                                     schema={"type": "object", "properties": {"text": {"type": "string"}}})
+
+    report, _ = submit(officer, note, {})
+    version = report_amend(report=report, actor=officer.user, base_version=1, data={}, reason="Nothing to add")
+
+    assert (report.versions.count(), version.data) == (2, {})
