@@ -58,7 +58,7 @@ def circulate(*, version: ReportVersion, now: datetime) -> Circulation | None:
         recipients.pop(author, None)  # they know: they wrote it
     with transaction.atomic():
         circulation = Circulation.objects.create(report=report, version=version.number, area=version.area,
-                                                 reach=reach, summary=report.summary[:300] or str(report.pk),
+                                                 reach=reach, summary=version_summary(version) or str(report.pk),
                                                  created_at=now)
         rows = CirculationRecipient.objects.bulk_create(
             CirculationRecipient(circulation=circulation, person=person, reason=reason)
@@ -135,13 +135,21 @@ def notice_text(*, version: ReportVersion, updated: bool) -> tuple[str, str]:
     last_seen = ", ".join(str(data[field]) for field in ("last_seen_place", "last_seen_at") if data.get(field))
     lines = [
         f"UPDATED (version {version.number}): {version.reason}" if updated else "",
-        report.summary,
+        version_summary(version),
         f"Grading: {version.grading}" if version.grading else "",
         f"Area: {area}",
         f"Last seen: {last_seen}" if last_seen else "",
         report_link(report),
     ]
     return subject, "\n".join(line for line in lines if line)
+
+
+def version_summary(version: ReportVersion) -> str:
+    """The summary of this version's content: a later amendment must not change what an earlier one said."""
+    from reports.services.filing import summary
+
+    data = version.data if isinstance(version.data, dict) else {}
+    return summary(data, version.type_version.summary_fields)
 
 
 def grading_label(grading: str) -> str:

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 
 from config.celery import app
 from reports.models import Area, Report, ReportType, ReportTypeVersion, ReportVersion
+from reports.services.filing import summary
 from tests.factories import add_member, make_person, make_unit
 from units.models import ContactMethod, FixedRule, Membership
 
@@ -100,7 +101,7 @@ def file_report(db):
         grading = data.get(type_version.grading_field, "") if type_version.grading_field else ""
         report = Report.objects.create(
             report_type=report_type, type_version=type_version, author=author, state=Report.State.SUBMITTED,
-            data=data, grading=grading, summary=" ".join(str(data.get(f, "")) for f in type_version.summary_fields),
+            data=data, grading=grading, summary=summary(data, type_version.summary_fields),
             area=area, submitted_at=at, version=1,
         )
         version = ReportVersion.objects.create(report=report, number=1, type_version=type_version, data=data,

@@ -101,7 +101,7 @@ def test_each_recipient_gets_a_notice_by_their_own_channels_push_first(
     assert notices["push"].due_at == NOW
     assert notices["email"].due_at == NOW + timedelta(minutes=2)
     assert notices["push"].subject == "HIGH RISK simple report — Beat n1"
-    assert "Amy 9" in notices["push"].body and "Grading: high" in notices["push"].body
+    assert "Amy, 9" in notices["push"].body and "Grading: high" in notices["push"].body
     assert f"/api/v1/reports/{report.pk}/" in notices["push"].body
     assert not Delivery.objects.filter(person__in=[officer, beats["people"]["Rory"]]).exists()
 
@@ -182,3 +182,15 @@ def test_whoever_wrote_the_amendment_is_not_sent_it(beats, officer, simple_type,
     update = circulate(version=amend(report, grading="medium", reason="Re-graded by Sam: seen", author=sam.user),
                        now=NOW)
     assert circulated_to(update) == {"Pat": "patrol"}
+
+
+def test_a_version_is_circulated_with_its_own_content_even_after_a_later_amendment(
+        beats, officer, simple_type, file_report, clock):
+    report, first = file_report(officer, simple_type, HIGH, area=beats["n1"])
+    report.data, report.summary = {**HIGH, "name": "Amelia"}, "Amelia, 9"  # amended before version 1 went out
+    report.save()
+
+    circulation = circulate(version=first, now=NOW)
+
+    assert circulation.summary == "Amy, 9"
+    assert "Amy, 9" in Delivery.objects.filter(person=beats["people"]["Pat"]).first().body

@@ -40,7 +40,7 @@ def test_i_see_what_was_circulated_to_me_newest_first(api_client, beats, circula
     item = body["results"][0]
     assert item["report"] == str(newer.report_id) and item["version"] == 1 and item["updated"] is False
     assert item["report_type"] == {"slug": "simple", "name": "Simple report"}
-    assert item["summary"] == "Amy 9" and item["grading"] == "high" and item["reason"] == "patrol"
+    assert item["summary"] == "Amy, 9" and item["grading"] == "high" and item["reason"] == "patrol"
     assert item["area"] == {"code": "n1", "name": "Beat n1", "kind": "beat"}
     assert item["acknowledged_at"] is None and item["reached"] is False
     assert {(d["channel"], d["state"]) for d in item["deliveries"]} == {

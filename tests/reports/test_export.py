@@ -59,7 +59,7 @@ def test_administrator_exports_every_report_with_its_promoted_fields(administrat
     assert amy["type"] == "simple" and amy["version"] == "1" and amy["state"] == "submitted"
     assert amy["area"] == "n1" and amy["author"] == "Olive" and amy["grading"] == "high"
     assert amy["submitted_at"].startswith("2026-06-03T10:00")
-    assert amy["summary"] == "Amy 9" and amy["name"] == "Amy" and amy["age"] == "9"
+    assert amy["summary"] == "Amy, 9" and amy["name"] == "Amy" and amy["age"] == "9"
 
 
 def test_an_export_is_audited_with_who_and_every_report_id(administrator, filed):
