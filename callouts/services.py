@@ -7,6 +7,7 @@ workers never act on one row and a restart loses nothing.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import random
@@ -477,7 +478,11 @@ def hand_over(deliveries: list[Delivery]) -> list[tuple[Delivery, str | ChannelE
     """
     inline = [d for d in deliveries if not getattr(channel_for(d.channel), "blocking_io", True)]
     parallel = [d for d in deliveries if d not in inline]
-    results = [(d, attempt(d)) for d in inline]
+    results = []
+    for channel, batch in itertools.groupby(inline, key=lambda d: channel_for(d.channel)):
+        batch = list(batch)
+        results.extend(zip(batch, attempt_many(channel, batch), strict=True) if hasattr(channel, "send_many")
+                       else ((d, attempt(d)) for d in batch))
     if len(parallel) == 1:
         results.append((parallel[0], attempt(parallel[0])))
     elif parallel:
@@ -494,6 +499,14 @@ def attempt(delivery: Delivery) -> str | ChannelError:
         # A channel that raises anything else may already have handed the message over: never send it again.
         log.exception("Channel %s raised on delivery %s", delivery.channel, delivery.pk)
         return ChannelError(str(error), code="exception", unknown=True)
+
+
+def attempt_many(channel, deliveries: list[Delivery]) -> list[str | ChannelError]:
+    try:
+        return channel.send_many(deliveries)
+    except Exception as error:
+        log.exception("Channel %s raised on deliveries %s", type(channel).__name__, [d.pk for d in deliveries])
+        return [ChannelError(str(error), code="exception", unknown=True)] * len(deliveries)
 
 
 def attempt_in_thread(delivery: Delivery) -> str | ChannelError:

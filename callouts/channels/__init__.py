@@ -5,7 +5,8 @@
 it must not be sent again; otherwise the delivery is retried with backoff. Which class serves a channel
 is a setting, so dev, demo and tests use the recording channel and production uses the real providers.
 A channel that waits on a provider is called from a small thread pool, several at a time; one that sets
-``blocking_io = False`` runs in the worker's own thread.
+``blocking_io = False`` runs in the worker's own thread, and may offer ``send_many(deliveries)`` to take a
+whole batch at once (a list of message ids, in order).
 """
 
 from django.conf import settings

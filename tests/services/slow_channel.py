@@ -33,5 +33,8 @@ class AcceptedThenRaisingChannel(RecordingChannel):
     (a changed response format, a bug in the channel, a database error in its bookkeeping)."""
 
     def send(self, delivery) -> str:
-        super().send(delivery)
+        return self.send_many([delivery])[0]
+
+    def send_many(self, deliveries) -> list[str]:
+        super().send_many(deliveries)
         raise RuntimeError("the provider's answer could not be read")
