@@ -394,7 +394,7 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
     """Send a worker's chunk of deliveries, each at most once: one query loads them all, then they are claimed,
     handed to the providers and marked sent a batch at a time."""
     deliveries = (Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
-                  .select_related("recipient__callout__unit").order_by("due_at", "id"))
+                  .select_related("recipient__callout").order_by("due_at", "id"))
     outcomes, wanted = {}, []
     for delivery in deliveries:
         if still_wanted(delivery):
