@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -367,3 +369,15 @@ class DeviceAdmin(admin.ModelAdmin):
     @admin.display(ordering="revoked_at")
     def state(self, device):
         return device.get_revoked_reason_display() if device.revoked_at else "Active"
+
+
+class MusterUserAdmin(UserAdmin):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A login switched off here must lose its app devices as well, not just have their tokens refused.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            devices_revoke_all(user=obj, actor=request.user, reason=Device.RevokedReason.DEACTIVATED)
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), MusterUserAdmin)

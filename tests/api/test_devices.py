@@ -224,6 +224,21 @@ def test_unticking_active_on_the_person_form_revokes_devices_too(api_client, mem
     assert phone.device.revoked_reason == Device.RevokedReason.DEACTIVATED
 
 
+def test_switching_a_login_off_in_the_user_admin_revokes_its_devices(api_client, member_a):
+    phone = api_client(member_a.user)
+    admin, _ = administrator()
+    url = reverse("admin:auth_user_change", args=[member_a.user.pk])
+    data = admin_form_data(admin.get(url))
+    data.pop("is_active")
+
+    response = admin.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    phone.device.refresh_from_db()
+    assert phone.device.revoked_reason == Device.RevokedReason.DEACTIVATED
+    assert LogEntry.objects.filter(additional_data__event="device_revoked", object_pk=str(phone.device.pk)).exists()
+
+
 def test_devices_cannot_be_added_or_deleted_in_the_admin(db):
     admin, _ = administrator()
     person = make_person()
