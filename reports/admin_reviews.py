@@ -180,7 +180,8 @@ class ReviewQueueAdmin(admin.ModelAdmin):
             self.message_user(request, str(error), messages.ERROR)
             return False
         except ReportInvalid as error:
-            problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in error.errors.items())
+            # Each message already names its field ("age: -3 is less than ..."), as the schema check words them.
+            problems = "; ".join(" ".join(errors) for errors in error.errors.values())
             self.message_user(request, f"The re-graded report would not be valid: {problems}", messages.ERROR)
             return False
         labels = {"approve": "approved", "regrade": f"re-graded {data['grading']}", "return": "returned to the author"}

@@ -164,3 +164,16 @@ def test_a_review_decided_meanwhile_is_not_decided_twice(supervisor, reviews, be
 def test_returning_from_the_review_page(supervisor, reviews):
     supervisor.post(page(reviews["Ben"]), {"decision": "return", "comment": "Add the description"})
     assert ReviewTask.objects.get(pk=reviews["Ben"].pk).state == ReviewTask.State.RETURNED
+
+
+def test_a_regrade_that_would_make_the_report_invalid_says_why_once(supervisor, reviews):
+    report = Report.objects.get(pk=reviews["Amy"].report_id)
+    report.data = {**report.data, "age": -1}  # as if the form had changed since it was filed
+    report.save()
+
+    response = supervisor.post(page(reviews["Amy"]), {"decision": "regrade", "grading": "medium",
+                                                      "comment": "Found a contact number"}, follow=True)
+
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == ["The re-graded report would not be valid: age: -1 is less than the minimum of 0."]
+    assert ReviewTask.objects.get(pk=reviews["Amy"].pk).state == ReviewTask.State.OPEN
