@@ -197,6 +197,7 @@ class Mailbox:
     def __init__(self):
         self.messages: list = []
         self.refuse: dict[str, str] = {}
+        self.silent_after_data = 0.0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -206,6 +207,8 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
+        if self.silent_after_data:
+            await asyncio.sleep(self.silent_after_data)  # took it, and the answer never comes in time
         return "250 Message accepted for delivery"
 
 
@@ -242,12 +245,22 @@ def test_email_refused_by_the_server_is_permanent_only_for_a_5xx_reply(k9, opera
     assert smtp_server.messages == []
 
 
+def test_email_whose_answer_never_comes_is_an_unknown_outcome_not_a_retry(k9, operator, ann_by_email,
+                                                                         smtp_server, settings):
+    settings.EMAIL_TIMEOUT = 1
+    smtp_server.silent_after_data = 3
+    with pytest.raises(ChannelError) as raised:
+        EmailChannel().send(delivery_of(launch(k9, operator), "Ann", "email"))
+    assert raised.value.unknown and not raised.value.permanent
+    assert len(smtp_server.messages) == 1
+
+
 def test_email_when_the_server_cannot_be_reached_is_temporary(k9, operator, ann_by_email, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()
     with pytest.raises(ChannelError) as raised:
         EmailChannel().send(delivery_of(launch(k9, operator), "Ann", "email"))
-    assert not raised.value.permanent
+    assert not raised.value.permanent and not raised.value.unknown
 
 
 # Web Push with VAPID, against a push service on loopback
