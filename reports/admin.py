@@ -5,8 +5,10 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 import reports.admin_reviews  # noqa: F401  (registers the review queue)
@@ -19,13 +21,6 @@ from reports.admin_forms import (
     ReportTypeVersionForm,
     ReportTypeVersionFormSet,
     ReviewPolicyForm,
-)
-from reports.admin_views import (
-    EXPORT_PERMISSION,
-    VersionNotPublishable,
-    reports_export,
-    type_version_draft,
-    type_version_publish,
 )
 from reports.models import (
     Area,
@@ -45,6 +40,8 @@ from reports.models import (
 )
 from reports.referral_selectors import overdue_referrals
 from reports.selectors import visible_reports
+from reports.services.export import EXPORT_PERMISSION, reports_export
+from reports.services.report_types import VersionNotPublishable, type_version_draft, type_version_publish
 from units.audit import audit_event
 
 
@@ -199,7 +196,13 @@ class ReviewInline(ReadOnlyInline):
 
 @admin.action(description="Export selected as CSV", permissions=["export"])
 def export_selected(modeladmin, request, queryset):
-    return reports_export(reports=queryset, actor=request.user)
+    return csv_download(reports_export(reports=queryset, actor=request.user))
+
+
+def csv_download(text: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="reports-{timezone.now():%Y%m%d-%H%M}.csv"'
+    return response
 
 
 @admin.register(Report)
@@ -235,7 +238,7 @@ class ReportAdmin(ReadOnlyAdmin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return redirect(reverse("admin:reports_report_changelist") + "?e=1")
-        return reports_export(reports=changelist.queryset, actor=request.user)
+        return csv_download(reports_export(reports=changelist.queryset, actor=request.user))
 
     def changelist_view(self, request, extra_context=None):
         extra = {"can_export": self.has_export_permission(request)}

@@ -11,10 +11,7 @@ from reports.models import (
     ReportTypeVersion,
     ReviewPolicy,
 )
-from reports.schemas import schema_error
-
-# What a published version promises the phones and the reports filed under it.
-FROZEN_FIELDS = ("schema", "promoted_fields", "grading_field", "summary_fields")
+from reports.schemas import FROZEN_FIELDS, schema_fields, version_problems
 
 
 def json_area(rows: int = 12) -> forms.Textarea:
@@ -25,33 +22,12 @@ def empty_as_list(value):
     return [] if value is None else value
 
 
-def schema_fields(schema) -> set[str]:
-    properties = schema.get("properties") if isinstance(schema, dict) else None
-    return set(properties) if isinstance(properties, dict) else set()
-
-
 def grading_values(version: ReportTypeVersion | None) -> list[str]:
     """The values the version's grading field allows, from its schema's enum (empty if it names none)."""
     if version is None or not version.grading_field:
         return []
     field = version.schema.get("properties", {}).get(version.grading_field, {})
     return [str(v) for v in field.get("enum", [])] if isinstance(field, dict) else []
-
-
-def version_problems(*, schema, promoted_fields, grading_field: str, summary_fields) -> dict[str, str]:
-    """What keeps a version from being used: a bad schema, or named fields the schema does not have."""
-    if error := schema_error(schema):
-        return {"schema": error}
-    known = schema_fields(schema)
-    problems = {}
-    for name, value in (("promoted_fields", promoted_fields), ("summary_fields", summary_fields)):
-        if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
-            problems[name] = "A list of field names, e.g. [\"name\", \"age\"]."
-        elif missing := [f for f in value if f not in known]:
-            problems[name] = f"Not in the schema: {', '.join(missing)}."
-    if grading_field and grading_field not in known:
-        problems["grading_field"] = f"Not in the schema: {grading_field}."
-    return problems
 
 
 class ReportTypeVersionForm(forms.ModelForm):

@@ -142,3 +142,28 @@ def _json(value) -> str:
 
 def join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
+
+
+# What a published version promises the phones and the reports filed under it.
+FROZEN_FIELDS = ("schema", "promoted_fields", "grading_field", "summary_fields")
+
+
+def schema_fields(schema) -> set[str]:
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    return set(properties) if isinstance(properties, dict) else set()
+
+
+def version_problems(*, schema, promoted_fields, grading_field: str, summary_fields) -> dict[str, str]:
+    """What keeps a version from being used: a bad schema, or named fields the schema does not have."""
+    if error := schema_error(schema):
+        return {"schema": error}
+    known = schema_fields(schema)
+    problems = {}
+    for name, value in (("promoted_fields", promoted_fields), ("summary_fields", summary_fields)):
+        if not isinstance(value, list) or not all(isinstance(f, str) for f in value):
+            problems[name] = "A list of field names, e.g. [\"name\", \"age\"]."
+        elif missing := [f for f in value if f not in known]:
+            problems[name] = f"Not in the schema: {', '.join(missing)}."
+    if grading_field and grading_field not in known:
+        problems["grading_field"] = f"Not in the schema: {grading_field}."
+    return problems

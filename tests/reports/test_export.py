@@ -9,8 +9,8 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from reports.admin_views import csv_cell
 from reports.models import Area
+from reports.services.export import csv_cell
 from tests.factories import login_verified
 from tests.reports.conftest import reachable
 
