@@ -11,6 +11,7 @@ import itertools
 import logging
 import os
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -390,9 +391,16 @@ def deliveries_lease(*, now: datetime | None = None, limit: int = 2000) -> list[
     return due
 
 
-def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
+LATER = "later"
+
+
+def deliveries_send(*, delivery_ids: list[int], until: float | None = None) -> dict[int, str]:
     """Send a worker's chunk of deliveries, each at most once: one query loads them all, then they are claimed,
-    handed to the providers and marked sent a batch at a time."""
+    handed to the providers and marked sent a batch at a time.
+
+    Past ``until`` (a ``time.monotonic()`` value) no further batch is started: the rest stay pending, marked
+    ``LATER`` in the result for the caller to queue again, so slow providers never hold the worker for long.
+    """
     deliveries = (Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
                   .select_related("recipient__callout").order_by("due_at", "id"))
     outcomes, wanted = {}, []
@@ -402,6 +410,9 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
         else:
             outcomes[delivery.pk] = cancel_unwanted(delivery)
     for start in range(0, len(wanted), settings.DELIVERY_SEND_BATCH):
+        if start and until is not None and time.monotonic() > until:
+            outcomes.update(dict.fromkeys((d.pk for d in wanted[start:]), LATER))
+            break
         outcomes.update(send_batch(wanted[start:start + settings.DELIVERY_SEND_BATCH]))
     return outcomes
 

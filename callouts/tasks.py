@@ -1,6 +1,7 @@
 """Thin Celery shells: each task takes ids, calls a service, and is safe to run twice."""
 
 import logging
+import time
 
 from celery import shared_task
 from django.utils import timezone
@@ -8,9 +9,10 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 # Deliveries per send task. Each task costs tens of milliseconds of Celery and connection overhead on this
-# hardware, so 25 made that overhead a third of a fan-out's CPU (docs/benchmarks.md); a task of 100 still
-# takes well under a second, so the sweep never waits long behind one.
+# hardware, so 25 made that overhead a third of a fan-out's CPU (docs/benchmarks.md). A task that has sent
+# for SEND_TASK_SECONDS queues the rest again, so slow providers never hold the sweep back for long.
 SEND_CHUNK = 100
+SEND_TASK_SECONDS = 0.5
 # Redis hands a worker priority 0, the default, before anything else: the sweep, and with it every escalation,
 # never waits behind the sends of a large fan-out (measured: 8 s late behind 1,000 people, see docs/benchmarks.md).
 # Sends stay in order among themselves. A broker without priorities ignores this.
@@ -43,9 +45,12 @@ def dispatch() -> None:
 
 @shared_task(ignore_result=True)
 def send_deliveries(delivery_ids: list[int]) -> None:
-    from callouts.services import deliveries_send
+    from callouts.services import LATER, deliveries_send
 
-    deliveries_send(delivery_ids=delivery_ids)
+    outcomes = deliveries_send(delivery_ids=delivery_ids, until=time.monotonic() + SEND_TASK_SECONDS)
+    if later := [pk for pk, outcome in outcomes.items() if outcome == LATER]:
+        # Behind the sweep again: slow providers must not keep an escalation waiting on this worker.
+        send_deliveries.apply_async((later,), priority=SEND_PRIORITY)
 
 
 @shared_task(ignore_result=True)

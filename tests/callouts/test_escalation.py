@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -209,6 +210,28 @@ def test_delivery_is_not_sent_twice_even_if_the_task_runs_twice(k9, operator):
     assert delivery_send(delivery_id=delivery.id) == Delivery.State.SENT
     assert delivery_send(delivery_id=delivery.id) == "not-claimed"
     assert RecordedMessage.objects.filter(delivery=delivery).count() == 1
+
+
+def test_a_send_task_past_its_time_leaves_the_rest_pending_and_queues_them_behind_the_sweep(
+        k9, operator, settings, monkeypatch):
+    from callouts.services import LATER, deliveries_send
+
+    monkeypatch.setattr("callouts.services.dispatch_soon", lambda: None)  # nothing sends until asked here
+    settings.DELIVERY_SEND_BATCH = 2
+    callout = launch(k9, operator)
+    due = list(Delivery.objects.filter(recipient__callout=callout, due_at__lte=callout.launched_at)
+               .order_by("due_at", "id").values_list("id", flat=True))
+    assert len(due) > 2
+
+    outcomes = deliveries_send(delivery_ids=due, until=time.monotonic() - 1)
+
+    # One batch always goes, so every run makes progress; the rest wait, untouched.
+    assert [outcomes[pk] for pk in due] == ["sent", "sent"] + [LATER] * (len(due) - 2)
+    assert Delivery.objects.filter(pk__in=due[2:], state="pending", attempts=0).count() == len(due) - 2
+    monkeypatch.setattr(tasks, "SEND_TASK_SECONDS", -1)
+    tasks.send_deliveries(due)  # a batch a run, each run queuing the rest again (run at once here)
+    assert Delivery.objects.filter(pk__in=due, state="sent").count() == len(due)
+    assert RecordedMessage.objects.filter(delivery_id__in=due).count() == len(due)
 
 
 def test_an_answered_persons_later_channels_are_not_used(k9, operator, clock):

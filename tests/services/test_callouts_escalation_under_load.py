@@ -13,8 +13,9 @@ from tests.services.conftest import make_callout_unit, wait_for
 pytestmark = pytest.mark.services
 
 SLOW = "tests.services.slow_channel.SlowRecordingChannel"
-# One process sending 300 messages at 10 ms each: seconds of sends queued ahead of any sweep.
-WORKER_ENV = {"PUSH_CHANNEL": SLOW, "SMS_CHANNEL": SLOW, "VOICE_CHANNEL": SLOW, "SLOW_CHANNEL_SECONDS": "0.01"}
+# One process sending 300 messages, ten at a time at 100 ms each: seconds of sends queued ahead of any sweep.
+WORKER_ENV = {"PUSH_CHANNEL": SLOW, "SMS_CHANNEL": SLOW, "VOICE_CHANNEL": SLOW, "SLOW_CHANNEL_SECONDS": "0.1",
+              "DELIVERY_SEND_BATCH": "10"}
 
 
 def test_escalation_due_during_a_large_fan_out_is_not_queued_behind_it(
@@ -35,7 +36,8 @@ def test_escalation_due_during_a_large_fan_out_is_not_queued_behind_it(
     fired = secondary.get().notified_at
     print(f"fired {(fired - deadline).total_seconds():.2f} s after the deadline; the fan-out ended "
           f"{(big_deliveries.aggregate(last=Max('sent_at'))['last'] - fired).total_seconds():.2f} s after that")
-    # The next sweep, one second at most, after the send task in hand (a fraction of a second); queued behind
-    # the fan-out it would be as late as the seconds of sends still ahead of it.
+    # The next sweep, one second at most, after the send task in hand (which stops after half a second and
+    # queues the rest behind the sweep); queued behind the fan-out it would be as late as the seconds of sends
+    # still ahead of it.
     assert fired - deadline < timedelta(seconds=2.5)
     assert fired < big_deliveries.aggregate(last=Max("sent_at"))["last"], "the fan-out was over before the deadline"
