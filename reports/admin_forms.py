@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from reports.models import (
+    PUBLISHED_FIELDS,
     Area,
     CirculationPolicy,
     PartnerAgency,
@@ -11,7 +12,7 @@ from reports.models import (
     ReportTypeVersion,
     ReviewPolicy,
 )
-from reports.schemas import FROZEN_FIELDS, schema_fields, version_problems
+from reports.schemas import schema_fields, version_problems
 
 
 def json_area(rows: int = 12) -> forms.Textarea:
@@ -39,7 +40,7 @@ class ReportTypeVersionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.is_published:
-            for name in [n for n in ("number", *FROZEN_FIELDS) if n in self.fields]:
+            for name in [n for n in ("number", *PUBLISHED_FIELDS) if n in self.fields]:
                 self.fields[name].widget.attrs["readonly"] = True
                 self.fields[name].help_text = "Published: this never changes. Make a new draft version instead."
 
@@ -53,7 +54,7 @@ class ReportTypeVersionForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk and self.instance.is_published:
             stored = ReportTypeVersion.objects.get(pk=self.instance.pk)
-            changed = [name for name in ("number", *FROZEN_FIELDS)
+            changed = [name for name in ("number", *PUBLISHED_FIELDS)
                        if name in cleaned and cleaned[name] != getattr(stored, name)]
             if changed:
                 raise ValidationError(
@@ -61,8 +62,8 @@ class ReportTypeVersionForm(forms.ModelForm):
                     "make a new draft version instead."
                 )
             return cleaned
-        if all(name in cleaned for name in FROZEN_FIELDS):
-            for field, message in version_problems(**{name: cleaned[name] for name in FROZEN_FIELDS}).items():
+        if all(name in cleaned for name in PUBLISHED_FIELDS):
+            for field, message in version_problems(**{name: cleaned[name] for name in PUBLISHED_FIELDS}).items():
                 self.add_error(field, message)
         return cleaned
 

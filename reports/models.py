@@ -72,6 +72,10 @@ class ReportType(models.Model):
         return self.versions.filter(published_at__isnull=False).order_by("-number").first()
 
 
+# What a published version promises the phones and the reports filed under it.
+PUBLISHED_FIELDS = ("schema", "promoted_fields", "grading_field", "summary_fields")
+
+
 class ReportTypeVersion(models.Model):
     """One version of a report type's form. A published version never changes; publish a new one instead."""
 
@@ -95,6 +99,14 @@ class ReportTypeVersion(models.Model):
 
     def __str__(self):
         return f"{self.report_type} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            stored = ReportTypeVersion.objects.filter(pk=self.pk, published_at__isnull=False).values(
+                "number", *PUBLISHED_FIELDS).first()
+            if stored and any(stored[name] != getattr(self, name) for name in stored):
+                raise ValidationError("A published version never changes: publish a new version instead.")
+        super().save(*args, **kwargs)
 
     @property
     def is_published(self) -> bool:

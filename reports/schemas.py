@@ -144,9 +144,6 @@ def join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-# What a published version promises the phones and the reports filed under it.
-FROZEN_FIELDS = ("schema", "promoted_fields", "grading_field", "summary_fields")
-
 
 def schema_fields(schema) -> set[str]:
     properties = schema.get("properties") if isinstance(schema, dict) else None

@@ -4,8 +4,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from reports.models import ReportType, ReportTypeVersion
-from reports.schemas import FROZEN_FIELDS, version_problems
+from reports.models import PUBLISHED_FIELDS, ReportType, ReportTypeVersion
+from reports.schemas import version_problems
 from units.audit import acting, audit_event
 
 
@@ -21,7 +21,7 @@ def type_version_publish(*, version: ReportTypeVersion, actor) -> ReportTypeVers
         version = ReportTypeVersion.objects.select_for_update().get(pk=version.pk)
         if version.is_published:
             return version
-        if problems := version_problems(**{name: getattr(version, name) for name in FROZEN_FIELDS}):
+        if problems := version_problems(**{name: getattr(version, name) for name in PUBLISHED_FIELDS}):
             raise VersionNotPublishable(problems)
         version.published_at, version.published_by = timezone.now(), actor
         version.full_clean()
@@ -37,7 +37,7 @@ def type_version_draft(*, report_type: ReportType, actor) -> ReportTypeVersion:
         ReportType.objects.select_for_update().get(pk=report_type.pk)
         latest = report_type.versions.order_by("-number").first()
         number = (report_type.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-        copied = {name: getattr(latest, name) for name in FROZEN_FIELDS} if latest else {
+        copied = {name: getattr(latest, name) for name in PUBLISHED_FIELDS} if latest else {
             "schema": {"type": "object", "properties": {}}, "promoted_fields": [], "grading_field": "",
             "summary_fields": [],
         }
