@@ -93,6 +93,16 @@ def area_for_point(latitude, longitude) -> Area | None:
     return max(matches, key=lambda area: (depth(area, parents), area.kind == Area.Kind.BEAT, -area.pk))
 
 
+def with_descendants(area_ids) -> set[int]:
+    """The ids of these areas and of every area under them, a query per level."""
+    found = set(area_ids)
+    frontier = found
+    while frontier:
+        frontier = set(Area.objects.filter(parent_id__in=frontier).exclude(pk__in=found).values_list("pk", flat=True))
+        found |= frontier
+    return found
+
+
 def area_descendants(area: Area) -> list[Area]:
     """The area and every area under it."""
     children: dict[int, list[Area]] = {}

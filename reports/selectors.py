@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
+from reports.areas import with_descendants
 from reports.models import Area, CirculationRecipient, Report
 
 ADMINISTRATORS = "Administrators"
@@ -15,13 +16,8 @@ def supervised_areas(user) -> QuerySet[Area]:
     """The areas whose supervisor unit has ``user``'s person as a member, and every area under them."""
     if not user.is_authenticated:
         return Area.objects.none()
-    found = set(Area.objects.filter(supervisor_unit__memberships__person__user=user).values_list("pk", flat=True))
-    frontier = found
-    while frontier:
-        frontier = set(Area.objects.filter(parent_id__in=frontier).exclude(pk__in=found)
-                       .values_list("pk", flat=True))
-        found |= frontier
-    return Area.objects.filter(pk__in=found)
+    supervised = Area.objects.filter(supervisor_unit__memberships__person__user=user).values_list("pk", flat=True)
+    return Area.objects.filter(pk__in=with_descendants(supervised))
 
 
 def visible_reports(user) -> QuerySet[Report]:

@@ -30,6 +30,7 @@ from reports.api.serializers import (
     ReportUpdateSerializer,
     VersionSerializer,
 )
+from reports.areas import with_descendants
 from reports.models import Area, Attachment, Report, ReportTypeVersion, ReportVersion
 from reports.selectors import may_amend, visible_reports
 from reports.services.filing import (
@@ -77,13 +78,8 @@ class ReportFilter(filters.FilterSet):
         fields = ["state", "type", "area", "grading"]
 
     def filter_area(self, queryset, name, value):
-        found = set(Area.objects.filter(code=value).values_list("pk", flat=True))
-        frontier = found
-        while frontier:
-            frontier = set(Area.objects.filter(parent_id__in=frontier).exclude(pk__in=found)
-                           .values_list("pk", flat=True))
-            found |= frontier
-        return queryset.filter(area_id__in=found)
+        named = Area.objects.filter(code=value).values_list("pk", flat=True)
+        return queryset.filter(area_id__in=with_descendants(named))
 
 
 class ReportTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -69,13 +69,8 @@ def report_draft_save(*, report_id: uuid.UUID, report_type: ReportType, actor, d
 
 def draft_save(*, report_id, report_type, actor, data, place, captured_at) -> tuple[Report, bool]:
     with transaction.atomic(), acting(actor):
-        report = locked(report_id)
-        created = report is None
-        if created:
-            report = Report(id=report_id, report_type=report_type, type_version=current_version(report_type),
-                            author=author_of(actor))
-        else:
-            check_own_draft(report, actor, report_type)
+        report, created = new_or_own_draft(locked(report_id), report_id=report_id, report_type=report_type,
+                                           actor=actor)
         check_draft(report, data)
         fill(report, data=data, place=place, captured_at=captured_at)
         report.full_clean(exclude=["data"])  # the schema judges the content; {} is no blank to it
@@ -116,12 +111,7 @@ def submit_new(*, report_id, report_type, actor, data, place, captured_at) -> tu
         if report is not None and report.state == Report.State.SUBMITTED:
             return repeated(report, actor, report_type=report_type, data=data, place=place,
                             captured_at=captured_at), False
-        created = report is None
-        if created:
-            report = Report(id=report_id, report_type=report_type, type_version=current_version(report_type),
-                            author=author_of(actor))
-        else:
-            check_own_draft(report, actor, report_type)
+        report, created = new_or_own_draft(report, report_id=report_id, report_type=report_type, actor=actor)
         fill(report, data=data, place=place, captured_at=captured_at)
         submit(report, actor, created=created)
     return report, True
@@ -232,6 +222,15 @@ def once_more_if_raced(operation, **kwargs):
 def locked(report_id) -> Report | None:
     return (Report.objects.select_for_update(of=("self",))
             .select_related("author", "report_type", "type_version", "area").filter(pk=report_id).first())
+
+
+def new_or_own_draft(report: Report | None, *, report_id, report_type: ReportType, actor) -> tuple[Report, bool]:
+    """A new report under the phone's id, or the actor's own draft already there; True when new."""
+    if report is None:
+        return Report(id=report_id, report_type=report_type, type_version=current_version(report_type),
+                      author=author_of(actor)), True
+    check_own_draft(report, actor, report_type)
+    return report, False
 
 
 def author_of(actor) -> Person:
