@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from callouts.models import Delivery
+from callouts.services import dispatch_soon
 from units.models import ContactMethod, Person
 
 # A phone call is kept for callouts, where a person must answer at once.
@@ -46,9 +47,3 @@ def notices_stop(*, person: Person, topic: str) -> int:
     """The person has seen it: their notices on this topic not yet handed to a provider are cancelled."""
     return Delivery.objects.filter(person=person, topic=topic, state=Delivery.State.PENDING).update(
         state=Delivery.State.CANCELLED, updated_at=timezone.now())
-
-
-def dispatch_soon() -> None:
-    from callouts.tasks import dispatch
-
-    dispatch.delay()
