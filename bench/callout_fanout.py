@@ -268,7 +268,7 @@ def settled(deliveries) -> bool:
 
 
 def launch(unit, operator):
-    from callouts.services import callout_launch
+    from callouts.services.callouts import callout_launch
 
     return callout_launch(unit=unit, message="Benchmark: firearms incident, Elm Street", actor=operator)
 
@@ -312,7 +312,7 @@ def escalation_lateness(callout, deadline: datetime) -> tuple[float, float]:
 
 
 def cancel(*callouts) -> None:
-    from callouts.services import callout_cancel
+    from callouts.services.callouts import callout_cancel
 
     for callout in callouts:
         callout_cancel(callout=callout, actor=callout.launched_by, reason="Benchmark run over")
@@ -360,7 +360,7 @@ def query_counts(unit, operator) -> dict[str, int]:
     from django.test.utils import CaptureQueriesContext
 
     from callouts.models import Delivery
-    from callouts.services import callout_respond
+    from callouts.services.callouts import callout_respond
     from callouts.tasks import SEND_CHUNK, send_deliveries
 
     with CaptureQueriesContext(connection) as launched:

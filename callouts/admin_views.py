@@ -30,7 +30,7 @@ from callouts.admin_forms import (
 )
 from callouts.models import Callout, EscalationPolicy
 from callouts.need import describe
-from callouts.services import (
+from callouts.services.callouts import (
     CalloutError,
     callout_add_people,
     callout_cancel,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from callouts.messages import LINK_SALT, response_link
 from callouts.models import Recipient
 from callouts.replies import MAX_ETA_MINUTES
-from callouts.services import CalloutError, callout_respond
+from callouts.services.callouts import CalloutError, callout_respond
 
 ANSWERS = ("accept", "decline")
 OPPOSITE = {"accept": "decline", "decline": "accept"}

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from callouts.models import Delivery
-from callouts.services import dispatch_soon
+from callouts.services.alerts import dispatch_soon
 from units.models import ContactMethod, Person
 
 # A phone call is kept for callouts, where a person must answer at once.

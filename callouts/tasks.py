@@ -28,7 +28,7 @@ def heartbeat() -> None:
 
 @shared_task(ignore_result=True)
 def sweep() -> None:
-    from callouts.services import escalations_due
+    from callouts.services.callouts import escalations_due
 
     escalations_due()
     dispatch()
@@ -36,7 +36,7 @@ def sweep() -> None:
 
 @shared_task(ignore_result=True)
 def dispatch() -> None:
-    from callouts.services import deliveries_lease
+    from callouts.services.deliveries import deliveries_lease
 
     ids = deliveries_lease()
     for start in range(0, len(ids), SEND_CHUNK):
@@ -45,7 +45,7 @@ def dispatch() -> None:
 
 @shared_task(ignore_result=True)
 def send_deliveries(delivery_ids: list[int]) -> None:
-    from callouts.services import LATER, deliveries_send
+    from callouts.services.deliveries import LATER, deliveries_send
 
     outcomes = deliveries_send(delivery_ids=delivery_ids, until=time.monotonic() + SEND_TASK_SECONDS)
     if later := [pk for pk, outcome in outcomes.items() if outcome == LATER]:

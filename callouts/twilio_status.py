@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from callouts.models import Delivery
-from callouts.services import delivery_status_reported
+from callouts.services.deliveries import delivery_status_reported
 from callouts.twilio_auth import twilio_signed
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from callouts.models import Callout, Delivery, Recipient
 from callouts.replies import MAX_ETA_MINUTES, Reply, parse_sms_reply
 from callouts.selectors import recipient_for_phone
-from callouts.services import CalloutError, callout_respond
+from callouts.services.callouts import CalloutError, callout_respond
 from callouts.twilio_auth import twilio_signed
 from units.models import ContactMethod
 

@@ -19,7 +19,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from callouts.services import CalloutError
+from callouts.services.callouts import CalloutError
 from reports.services.filing import AttachmentTooLarge, AttachmentTypeRefused, ReportConflict, ReportInvalid
 from units.authentication import AccountLocked
 

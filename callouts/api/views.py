@@ -21,7 +21,13 @@ from callouts.api.serializers import (
 from callouts.live import with_counts
 from callouts.models import Callout, Recipient
 from callouts.selectors import LAUNCH_PERMISSION, alerted_recipient, visible_callouts
-from callouts.services import callout_cancel, callout_close, callout_escalate_now, callout_launch, callout_respond
+from callouts.services.callouts import (
+    callout_cancel,
+    callout_close,
+    callout_escalate_now,
+    callout_launch,
+    callout_respond,
+)
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
 IDEMPOTENCY_PARAMETER = OpenApiParameter(

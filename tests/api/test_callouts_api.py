@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from callouts.models import Callout, Recipient, ResponseRecord
-from callouts.services import callout_close, callout_launch
+from callouts.services.callouts import callout_close, callout_launch
 from tests.factories import add_member, make_person
 from units.models import FixedRule, Membership, Qualification
 

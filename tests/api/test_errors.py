@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from callouts.services import CalloutError
+from callouts.services.callouts import CalloutError
 from config.api import exception_handler
 
 PUSH = "/api/v1/push-subscriptions/"

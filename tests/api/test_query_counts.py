@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from callouts.models import Callout
-from callouts.services import callout_respond
+from callouts.services.callouts import callout_respond
 from reports.models import Area, Circulation, CirculationRecipient, Report, ReportType
 from reports.selectors import visible_reports
 from reports.services.filing import Place, report_draft_save, report_submit

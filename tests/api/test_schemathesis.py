@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from callouts.services import callout_close, callout_respond
+from callouts.services.callouts import callout_close, callout_respond
 from config.wsgi import application
 from reports.models import Area, Circulation, CirculationRecipient, ReportType
 from reports.services.filing import Place, attachment_add, report_draft_save, report_submit

@@ -14,7 +14,7 @@ from django.utils import timezone
 from callouts import tasks
 from callouts.live import TIMERS_DOWN
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, NeedRequirement, RecordedMessage, TierWait
-from callouts.services import callout_close, callout_launch, callout_respond
+from callouts.services.callouts import callout_close, callout_launch, callout_respond
 from tests.callouts.conftest import reachable_person
 from tests.factories import add_member, login_verified, make_unit
 from units.models import FixedRule, Membership, Qualification

@@ -29,7 +29,7 @@ from callouts.channels.push import WebPushChannel
 from callouts.channels.sms import TwilioSMSChannel
 from callouts.channels.voice import TwilioVoiceChannel
 from callouts.models import Delivery, RecordedMessage
-from callouts.services import callout_launch
+from callouts.services.callouts import callout_launch
 from tests.callouts.conftest import LAUNCH
 from tests.twilio_double import FROM_NUMBER, twilio_double  # noqa: F401
 from units.models import ContactMethod, PushSubscription

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from callouts import tasks
-from callouts.services import callout_launch
+from callouts.services.callouts import callout_launch
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.test import Client
 
 from callouts.messages import response_link
 from callouts.models import Callout, ResponseRecord
-from callouts.services import callout_cancel, callout_launch
+from callouts.services.callouts import callout_cancel, callout_launch
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 
 from callouts import tasks
 from callouts.models import Callout, Delivery, EscalationPolicy, NeedRequirement, Recipient, RecordedMessage
-from callouts.services import CalloutError, callout_launch, callout_respond, escalations_due
+from callouts.services.callouts import CalloutError, callout_launch, callout_respond, escalations_due
 from tests.callouts.conftest import reachable_person
 from units.models import FixedRule, Membership, Override
 
@@ -172,7 +172,7 @@ def test_a_decline_after_accepting_frees_the_place_and_keeps_the_history(k9, ope
 
 
 def test_answering_a_cancelled_callout_is_refused(k9, operator):
-    from callouts.services import callout_cancel
+    from callouts.services.callouts import callout_cancel
 
     callout = launch(k9, operator)
     callout_cancel(callout=callout, actor=operator, reason="Subject found")
@@ -203,7 +203,7 @@ def test_recipients_carry_why_they_are_on_the_list(k9, operator):
 
 
 def test_delivery_is_not_sent_twice_even_if_the_task_runs_twice(k9, operator):
-    from callouts.services import delivery_send
+    from callouts.services.deliveries import delivery_send
 
     callout = launch(k9, operator)
     delivery = Delivery.objects.filter(recipient__callout=callout, channel="sms").first()
@@ -214,9 +214,9 @@ def test_delivery_is_not_sent_twice_even_if_the_task_runs_twice(k9, operator):
 
 def test_a_send_task_past_its_time_leaves_the_rest_pending_and_queues_them_behind_the_sweep(
         k9, operator, settings, monkeypatch):
-    from callouts.services import LATER, deliveries_send
+    from callouts.services.deliveries import LATER, deliveries_send
 
-    monkeypatch.setattr("callouts.services.dispatch_soon", lambda: None)  # nothing sends until asked here
+    monkeypatch.setattr("callouts.services.callouts.dispatch_soon", lambda: None)  # nothing sends until asked here
     settings.DELIVERY_SEND_BATCH = 2
     callout = launch(k9, operator)
     due = list(Delivery.objects.filter(recipient__callout=callout, due_at__lte=callout.launched_at)
@@ -264,7 +264,7 @@ def test_unanswered_count_keeps_recipient_rows_once_per_person(k9, operator):
 
 
 def test_operator_can_add_people_who_are_alerted_at_once(k9, operator):
-    from callouts.services import callout_add_people
+    from callouts.services.callouts import callout_add_people
 
     callout = launch(k9, operator)
     zoe = reachable_person("Zoe", 60)
@@ -275,7 +275,7 @@ def test_operator_can_add_people_who_are_alerted_at_once(k9, operator):
 
 
 def test_resend_reaches_only_the_silent_by_the_chosen_channel(k9, operator):
-    from callouts.services import callout_resend_unanswered
+    from callouts.services.callouts import callout_resend_unanswered
 
     EscalationPolicy.objects.create(unit=k9, quorum=2)
     callout = launch(k9, operator)
@@ -290,7 +290,7 @@ def test_resend_reaches_only_the_silent_by_the_chosen_channel(k9, operator):
 
 
 def test_stand_down_goes_to_everyone_who_accepted(k9, operator):
-    from callouts.services import callout_send_update
+    from callouts.services.callouts import callout_send_update
 
     callout = launch(k9, operator)
     answer(callout, "Ann", "accept")
@@ -302,7 +302,7 @@ def test_stand_down_goes_to_everyone_who_accepted(k9, operator):
 
 
 def test_cancelling_tells_everyone_who_accepted_to_stand_down(k9, operator):
-    from callouts.services import callout_cancel
+    from callouts.services.callouts import callout_cancel
 
     callout = launch(k9, operator)
     tasks.sweep()

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from callouts.models import Callout, EscalationPolicy, TierWait
-from callouts.services import callout_launch
+from callouts.services.callouts import callout_launch
 from tests.factories import login_verified
 
 CALLOUTS_MODELS = [

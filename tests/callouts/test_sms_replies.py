@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from callouts import tasks
 from callouts.models import Callout, ResponseRecord
 from callouts.replies import MAX_ETA_MINUTES, Reply, parse_sms_reply
-from callouts.services import callout_cancel, callout_launch
+from callouts.services.callouts import callout_cancel, callout_launch
 
 TOKEN = "test-twilio-auth-token"
 SMS_PATH = "/webhooks/twilio/sms/"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from callouts import tasks
 from callouts.models import Delivery, RecordedMessage
-from callouts.services import callout_launch
+from callouts.services.callouts import callout_launch
 from tests.twilio_double import AUTH_TOKEN, twilio_signature
 
 STATUS_PATH = "/webhooks/twilio/status/"

@@ -9,7 +9,13 @@ from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
 from callouts.models import Callout, Delivery, ResponseRecord
-from callouts.services import callout_cancel, callout_close, callout_launch, callout_respond, callout_send_update
+from callouts.services.callouts import (
+    callout_cancel,
+    callout_close,
+    callout_launch,
+    callout_respond,
+    callout_send_update,
+)
 
 TOKEN = "test-twilio-auth-token"
 

@@ -8,7 +8,7 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, RecordedMessage, ResponseRecord
-from callouts.services import callout_launch, callout_respond, escalations_due
+from callouts.services.callouts import callout_launch, callout_respond, escalations_due
 from callouts.tasks import heartbeat
 from tests.services.conftest import in_threads, make_callout_unit, paused, wait_for
 

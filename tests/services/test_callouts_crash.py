@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from callouts.models import Delivery, RecordedMessage
 from callouts.selectors import overdue_problems
-from callouts.services import callout_launch
+from callouts.services.callouts import callout_launch
 from callouts.tasks import sweep
 from tests.services.conftest import make_callout_unit, wait_for
 

@@ -7,7 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from callouts.models import Callout, Delivery
-from callouts.services import callout_launch
+from callouts.services.callouts import callout_launch
 from tests.services.conftest import make_callout_unit, wait_for
 
 pytestmark = pytest.mark.services

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from callouts.models import Callout, Delivery, EscalationPolicy
-from callouts.services import callout_launch, callout_respond
+from callouts.services.callouts import callout_launch, callout_respond
 from tests.services.conftest import make_callout_unit
 
 pytestmark = pytest.mark.services

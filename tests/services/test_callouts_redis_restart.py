@@ -14,7 +14,7 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from callouts.models import Callout, Delivery, RecordedMessage
-from callouts.services import callout_launch
+from callouts.services.callouts import callout_launch
 from tests.services.conftest import make_callout_unit, wait_for
 
 pytestmark = pytest.mark.services

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from callouts.models import Callout, Delivery
-from callouts.services import callout_launch
+from callouts.services.callouts import callout_launch
 from callouts.tasks import sweep
 from tests.services.conftest import in_threads, make_callout_unit, wait_for
 from tests.twilio_double import TwilioDouble, twilio_signature
