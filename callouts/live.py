@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from callouts import need as needs
-from callouts.models import Callout, Delivery, Heartbeat, Recipient
+from callouts.clock import db_now
+from callouts.health import clock_problems, timer_problems
+from callouts.models import Callout, Delivery, Recipient
 from callouts.selectors import overdue_problems
 from units.models import ContactMethod, Membership
-
-# Beat sends a heartbeat every 15 s; four missed in a row means timers have stopped.
-HEARTBEAT_STALE = timedelta(seconds=60)
-TIMERS_DOWN = "Timers are not running: alerts will not escalate. Phone round and call IT."
 
 
 @dataclass
@@ -192,7 +190,6 @@ def person_json(row: PersonRow) -> dict:
 
 
 def console_problems() -> list[str]:
-    """The watchdog's findings plus a stopped worker, for the red banner of the admin."""
-    beat_at = Heartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
-    timers_down = beat_at is None or beat_at < timezone.now() - HEARTBEAT_STALE
-    return [TIMERS_DOWN, *overdue_problems()] if timers_down else overdue_problems()
+    """Stopped timers, the watchdog's findings and skewed clocks, for the red banner of the admin."""
+    now = db_now()
+    return [*timer_problems(now), *overdue_problems(now), *clock_problems(now)]

@@ -7,10 +7,12 @@ from units.models import ContactMethod, Membership, Person, Qualification, Tier,
 
 
 class Heartbeat(models.Model):
-    """Last time a process proved it was alive; timers and deliveries need beat and a worker both."""
+    """Last time a process proved it was alive, by the database's clock; timers and deliveries need beat and a
+    worker both. A worker's sweep also records how far its own clock is from the database's."""
 
-    name = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=100, unique=True)
     beat_at = models.DateTimeField()
+    clock_skew = models.FloatField(default=0, help_text="Seconds this process's clock was ahead of the database's.")
 
     def __str__(self):
         return f"{self.name} at {self.beat_at:%H:%M:%S}"
@@ -154,6 +156,9 @@ class Recipient(models.Model):
     note = models.CharField(max_length=500, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
     response_channel = models.CharField(max_length=10, blank=True)
+    added_by_operator = models.BooleanField(
+        default=False, help_text="Added by hand: alerted until they answer or the callout ends, even once filled."
+    )
 
     class Meta:
         ordering = ["callout", "tier_position", "id"]
@@ -234,6 +239,7 @@ class Delivery(models.Model):
             ),
             models.UniqueConstraint(fields=["person", "topic", "channel", "address"],
                                     condition=models.Q(recipient__isnull=True), name="notice_once"),
+            models.CheckConstraint(condition=Q(channel__in=ContactMethod.Kind.values), name="delivery_known_channel"),
             models.CheckConstraint(
                 condition=models.Q(recipient__isnull=False, kind__in=["alert", "update"])
                 | models.Q(recipient__isnull=True, kind="notice", person__isnull=False),

@@ -1,18 +1,18 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
+from callouts.clock import db_now
 from callouts.models import Callout, Delivery, Recipient
 from units.models import ContactMethod, Membership, normalize_phone
 
 OVERDUE_GRACE = timedelta(seconds=30)
 
 
-def overdue_problems() -> list[str]:
+def overdue_problems(now: datetime | None = None) -> list[str]:
     """What the watchdog shouts about: timers that did not fire and sends with no known outcome."""
-    now = timezone.now()
+    now = now or db_now()
     problems = [
         f"Escalation overdue on {callout} by {int((now - callout.escalate_at).total_seconds())} s: "
         "fall back to phoning"

@@ -2,9 +2,9 @@
 
 import logging
 import time
+from datetime import timedelta
 
 from celery import shared_task
-from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -17,20 +17,30 @@ SEND_TASK_SECONDS = 0.5
 # never waits behind the sends of a large fan-out (measured: 8 s late behind 1,000 people, see docs/benchmarks.md).
 # Sends stay in order among themselves. A broker without priorities ignores this.
 SEND_PRIORITY = 6
+# Beat sends a sweep every second; one that starts less than this after the last is dropped (see
+# callouts.health.sweep_start), so a backlog queued while workers were away collapses.
+SWEEP_GAP = timedelta(seconds=0.5)
 
 
 @shared_task(ignore_result=True)
 def heartbeat() -> None:
-    from callouts.models import Heartbeat
+    from callouts.health import heartbeat_record
 
-    Heartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
+    heartbeat_record()
 
 
 @shared_task(ignore_result=True)
-def sweep() -> None:
+def sweep(scheduled: bool = False) -> None:
+    """Escalate what is due, lease due deliveries. Beat's sweeps (``scheduled``) skip when another just ran."""
+    from callouts.clock import db_now
+    from callouts.health import sweep_start
     from callouts.services.callouts import escalations_due
 
-    escalations_due()
+    now = db_now()
+    if scheduled and not sweep_start("sweep", gap=SWEEP_GAP, now=now):
+        log.debug("Sweep skipped: another started less than %s s ago", SWEEP_GAP.total_seconds())
+        return
+    escalations_due(now=now)
     dispatch()
 
 
@@ -55,7 +65,7 @@ def send_deliveries(delivery_ids: list[int]) -> None:
 
 @shared_task(ignore_result=True)
 def watchdog() -> None:
-    from callouts.selectors import overdue_problems
+    from callouts.live import console_problems
 
-    for problem in overdue_problems():
+    for problem in console_problems():
         log.error("Callout watchdog: %s", problem)

@@ -130,7 +130,13 @@ DATABASES = {
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", "0"),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A frozen process (a stopped worker, a debugger) inside a transaction would hold its row locks, and with them
+    # every answer to that callout, for as long as it stays frozen: PostgreSQL ends such a session instead.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c idle_in_transaction_session_timeout={envint('DATABASE_IDLE_TRANSACTION_SECONDS', '15') * 1000}"
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, worker and beat share one SQLite file without "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;",
@@ -263,12 +269,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # Proves to the admin that beat and a worker are alive; timers depend on both.
     "heartbeat": {"task": "callouts.tasks.heartbeat", "schedule": 15.0},
-    # Escalation deadlines and due deliveries are rows; this claims them every second.
-    "sweep": {"task": "callouts.tasks.sweep", "schedule": 1.0, "options": {"expires": 5}},
-    # Overdue escalations and sends stuck with no outcome are logged and bannered in the admin.
+    # Escalation deadlines and due deliveries are rows; this claims them every second. No Celery `expires`: it
+    # is an instant on beat's clock checked against the worker's, so a worker whose clock ran ahead dropped every
+    # sweep. A scheduled sweep instead skips when another started just before it, by the database's clock.
+    "sweep": {"task": "callouts.tasks.sweep", "schedule": 1.0, "kwargs": {"scheduled": True}},
+    # Overdue escalations, sends stuck with no outcome, stopped timers and skewed clocks: logged and bannered.
     "watchdog": {"task": "callouts.tasks.watchdog", "schedule": 60.0},
     # Submitted reports not yet circulated or referred, due referral deliveries and overdue reviews.
-    "reports-sweep": {"task": "reports.tasks.sweep", "schedule": 2.0, "options": {"expires": 10}},
+    "reports-sweep": {"task": "reports.tasks.sweep", "schedule": 2.0, "kwargs": {"scheduled": True}},
 }
 
 LOGGING = {
@@ -315,6 +323,8 @@ MUSTER_CHANNELS = {
     "email": os.environ.get("EMAIL_CHANNEL", "callouts.channels.email.EmailChannel" if _LIVE else _RECORDING),
 }
 DELIVERY_SEND_TIMEOUT = envint("DELIVERY_SEND_TIMEOUT", "30")
+# Timers follow the database's clock whatever a worker's says; a worker host further off than this is bannered.
+MAX_CLOCK_SKEW_SECONDS = envint("MAX_CLOCK_SKEW_SECONDS", "2")
 DELIVERY_LEASE = envint("DELIVERY_LEASE", "20")
 # Deliveries claimed and handed to the providers together; a worker killed mid-batch leaves at most this many
 # per pool process with an unknown outcome, and the providers are called this many at a time.

@@ -67,13 +67,15 @@ class Person(models.Model):
         return f"{self.rank} {self.full_name}".strip()
 
 
-class ContactMethod(models.Model):
-    class Kind(models.TextChoices):
-        PUSH = "push", "Mobile push"
-        SMS = "sms", "SMS"
-        VOICE = "voice", "Voice call"
-        EMAIL = "email", "Email"
+class ContactKind(models.TextChoices):
+    PUSH = "push", "Mobile push"
+    SMS = "sms", "SMS"
+    VOICE = "voice", "Voice call"
+    EMAIL = "email", "Email"
 
+
+class ContactMethod(models.Model):
+    Kind = ContactKind
     PHONE_KINDS = (Kind.SMS, Kind.VOICE)
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_methods")
@@ -93,6 +95,8 @@ class ContactMethod(models.Model):
         ordering = ["person", "delay_minutes", "position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["person", "kind", "address"], name="contact_method_unique"),
+            # A kind no channel sends would strand the person's alerts: refused by the database too.
+            models.CheckConstraint(condition=Q(kind__in=ContactKind.values), name="contact_method_known_kind"),
         ]
 
     def __str__(self):

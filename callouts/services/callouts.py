@@ -11,10 +11,10 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from callouts import messages
 from callouts import need as needs
+from callouts.clock import db_now
 from callouts.models import Callout, Delivery, EscalationPolicy, Recipient, ResponseRecord
 from callouts.services.alerts import dispatch_soon, next_sequence, notify, stop_alerts
 from units.audit import acting, audit_event
@@ -67,7 +67,7 @@ def callout_launch(*, unit: Unit, message: str, actor, incident_ref: str = "", n
 def launch(*, unit: Unit, message: str, actor, incident_ref: str, need: dict | None, priority: str,
            exercise: bool, idempotency_key: str | None) -> Callout:
     with transaction.atomic(), acting(actor):
-        now = timezone.now()
+        now = db_now()
         policy, default_need = policy_snapshot(unit)
         callout = Callout(
             unit=unit, message=message, incident_ref=incident_ref, priority=priority, need=need or default_need,
@@ -151,7 +151,7 @@ def alert_operators(callout: Callout, now: datetime) -> None:
 
 def escalations_due(*, now: datetime | None = None, limit: int = 50) -> int:
     """Move every active callout whose wait has run out to its next list."""
-    now = now or timezone.now()
+    now = now or db_now()
     with transaction.atomic():
         due = list(
             Callout.objects.select_for_update(skip_locked=True)
@@ -176,7 +176,7 @@ def callout_escalate_now(*, callout: Callout, actor) -> Callout:
         if callout.state != Callout.State.ACTIVE:
             raise CalloutError(f"This callout is {callout.get_state_display().lower()}; it cannot be escalated.")
         from_tier = callout.current_tier
-        alert_next_tier(callout, timezone.now())
+        alert_next_tier(callout, db_now())
         audit_event(event="callout_escalated", target=callout, actor=actor, message="Escalated by operator",
                     data={"from_tier": from_tier, "to_tier": callout.current_tier})
         transaction.on_commit(dispatch_soon)
@@ -190,7 +190,7 @@ def callout_respond(*, recipient: Recipient, response: str, channel: str, actor=
         callout = Callout.objects.select_for_update().get(pk=recipient.callout_id)
         if not callout.is_open:
             raise CalloutError(f"This callout is {callout.get_state_display().lower()}; answers are closed.")
-        now = timezone.now()
+        now = db_now()
         recipient = Recipient.objects.get(pk=recipient.pk)
         recipient.response, recipient.eta_minutes, recipient.note = response, eta_minutes, note
         recipient.responded_at, recipient.response_channel = now, channel
@@ -213,7 +213,8 @@ def reassess(callout: Callout, now: datetime) -> None:
     if met and callout.state in (Callout.State.ACTIVE, Callout.State.EXHAUSTED):
         callout.state, callout.escalate_at = Callout.State.FILLED, None
         callout.save(update_fields=["state", "escalate_at"])
-        stop_alerts(Delivery.objects.filter(recipient__callout=callout))
+        # People an operator added by name are still wanted: only the alerts the need asked for stop.
+        stop_alerts(Delivery.objects.filter(recipient__callout=callout, recipient__added_by_operator=False))
         audit_event(event="callout_filled", target=callout, message="Need met",
                     data={"accepted": [r.person_id for r in accepted]})
     elif not met and callout.state == Callout.State.FILLED:
@@ -245,7 +246,7 @@ def callout_cancel(*, callout: Callout, actor, reason: str) -> Callout:
     with transaction.atomic():
         callout = close(callout, actor, Callout.State.CANCELLED, reason, "callout_cancelled")
         accepted = callout.recipients.filter(response=Recipient.Response.ACCEPT)
-        notify(callout, accepted, timezone.now(), kind=Delivery.Kind.UPDATE,
+        notify(callout, accepted, db_now(), kind=Delivery.Kind.UPDATE,
                sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=f"STAND DOWN: callout cancelled. {reason}")
         transaction.on_commit(dispatch_soon)
     return callout
@@ -261,7 +262,7 @@ def close(callout: Callout, actor, state: str, outcome: str, event: str) -> Call
         if not callout.is_open:
             raise CalloutError(f"This callout is already {callout.get_state_display().lower()}.")
         callout.state, callout.outcome, callout.escalate_at = state, outcome, None
-        callout.closed_at = timezone.now()
+        callout.closed_at = db_now()
         callout.save(update_fields=["state", "outcome", "escalate_at", "closed_at"])
         stop_alerts(Delivery.objects.filter(recipient__callout=callout))
         audit_event(event=event, target=callout, actor=actor, message=outcome)
@@ -269,7 +270,8 @@ def close(callout: Callout, actor, state: str, outcome: str, event: str) -> Call
 
 
 def callout_add_people(*, callout: Callout, people: list[Person], actor) -> list[Recipient]:
-    """An operator adds people by hand; they are alerted at once on the current list."""
+    """An operator adds people by hand; they are alerted at once on the current list, and go on being alerted
+    until they answer or the callout ends, even when the need is already met: the operator asked for them."""
     with transaction.atomic(), acting(actor):
         callout = locked_open(callout)
         already = set(callout.recipients.values_list("person_id", flat=True))
@@ -277,13 +279,13 @@ def callout_add_people(*, callout: Callout, people: list[Person], actor) -> list
                    .prefetch_related("qualifications")}
         added = Recipient.objects.bulk_create([
             Recipient(callout=callout, person=person, tier_position=max(callout.current_tier, 1),
-                      tier_name="Added by operator", reasons=[f"Added by {actor}"],
+                      tier_name="Added by operator", reasons=[f"Added by {actor}"], added_by_operator=True,
                       role=members[person.id].role if person.id in members else "",
                       qualifications=[q.code for q in members[person.id].qualifications.all()]
                       if person.id in members else [])
             for person in people if person.id not in already
         ])
-        notify(callout, Recipient.objects.filter(id__in=[r.id for r in added]), timezone.now())
+        notify(callout, Recipient.objects.filter(id__in=[r.id for r in added]), db_now())
         audit_event(event="callout_people_added", target=callout, actor=actor, message="People added",
                     data={"people": [r.person_id for r in added]})
         transaction.on_commit(dispatch_soon)
@@ -300,7 +302,7 @@ def callout_resend_unanswered(*, callout: Callout, channel: str, actor) -> int:
         methods = ContactMethod.objects.filter(person__callout_recipients__in=silent, kind=channel)
         by_person = {m.person_id: m for m in methods}
         sequence = next_sequence(callout, Delivery.Kind.ALERT)
-        now = timezone.now()
+        now = db_now()
         deliveries = []
         for recipient in silent:
             if method := by_person.get(recipient.person_id):
@@ -322,7 +324,7 @@ def callout_send_update(*, callout: Callout, text: str, actor, stand_down: bool 
         callout = Callout.objects.select_for_update().get(pk=callout.pk)
         text = f"STAND DOWN. {text}" if stand_down else text
         accepted = callout.recipients.filter(response=Recipient.Response.ACCEPT)
-        created = notify(callout, accepted, timezone.now(), kind=Delivery.Kind.UPDATE,
+        created = notify(callout, accepted, db_now(), kind=Delivery.Kind.UPDATE,
                          sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=text)
         audit_event(event="callout_stand_down" if stand_down else "callout_update", target=callout, actor=actor,
                     message=text, data={"deliveries": len(created)})

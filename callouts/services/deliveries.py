@@ -21,6 +21,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from callouts.channels import ChannelError, channel_for
+from callouts.clock import db_now
 from callouts.models import Callout, Delivery, Recipient
 from callouts.services.alerts import bring_forward_next_channel
 from callouts.services.callouts import reassess
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def deliveries_lease(*, now: datetime | None = None, limit: int = 2000) -> list[int]:
     """Lease due deliveries to the workers; a lease that runs out unsent is handed out again."""
-    now = now or timezone.now()
+    now = now or db_now()
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True)
@@ -54,17 +55,19 @@ def deliveries_send(*, delivery_ids: list[int], until: float | None = None) -> d
     """
     deliveries = (Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
                   .select_related("recipient__callout").order_by("due_at", "id"))
-    outcomes, wanted = {}, []
+    outcomes, ready = {}, []
     for delivery in deliveries:
-        if still_wanted(delivery):
-            wanted.append(delivery)
-        else:
+        if not still_wanted(delivery):
             outcomes[delivery.pk] = cancel_unwanted(delivery)
-    for start in range(0, len(wanted), settings.DELIVERY_SEND_BATCH):
+        elif (problem := channel_problem(delivery.channel)) is not None:
+            outcomes[delivery.pk] = delivery_refused(delivery=delivery, reason=problem)
+        else:
+            ready.append(delivery)
+    for start in range(0, len(ready), settings.DELIVERY_SEND_BATCH):
         if start and until is not None and time.monotonic() > until:
-            outcomes.update(dict.fromkeys((d.pk for d in wanted[start:]), LATER))
+            outcomes.update(dict.fromkeys((d.pk for d in ready[start:]), LATER))
             break
-        outcomes.update(send_batch(wanted[start:start + settings.DELIVERY_SEND_BATCH]))
+        outcomes.update(send_batch(ready[start:start + settings.DELIVERY_SEND_BATCH]))
     return outcomes
 
 
@@ -73,12 +76,15 @@ def delivery_send(*, delivery_id: int) -> str:
 
 
 def still_wanted(delivery: Delivery) -> bool:
-    """An alert is wanted only while its person has not answered and the callout still wants people."""
+    """An alert is wanted only while its person has not answered and the callout still wants people; someone an
+    operator added by hand is wanted until the callout ends, even once the need is met."""
     if delivery.kind != Delivery.Kind.ALERT:
         return True
     recipient = delivery.recipient
-    return recipient.response == Recipient.Response.NONE and recipient.callout.state in (
-        Callout.State.ACTIVE, Callout.State.EXHAUSTED)
+    state = recipient.callout.state
+    return recipient.response == Recipient.Response.NONE and (
+        state in (Callout.State.ACTIVE, Callout.State.EXHAUSTED)
+        or (state == Callout.State.FILLED and recipient.added_by_operator))
 
 
 def cancel_unwanted(delivery: Delivery) -> str:
@@ -87,12 +93,39 @@ def cancel_unwanted(delivery: Delivery) -> str:
     return Delivery.State.CANCELLED if cancelled else "not-claimed"
 
 
+def channel_problem(kind: str) -> str | None:
+    """Why no channel can take this kind of message, found before anything is claimed: one bad row then fails on
+    its own and never strands the rest of its batch in ``sending``."""
+    try:
+        channel_for(kind)
+    except Exception as error:
+        log.exception("No channel for %r messages", kind)
+        return f"No channel sends {kind!r} messages: {type(error).__name__}: {error}"[:500]
+    return None
+
+
+def delivery_refused(*, delivery: Delivery, reason: str) -> str:
+    """Nothing was handed to any provider and nothing ever can be: failed for good, with the reason, and the
+    person's next channel is used at once."""
+    now = db_now()
+    if not Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING).update(
+            state=Delivery.State.FAILED, error_code="no-channel", error=reason, updated_at=now):
+        return "not-claimed"
+    log.error("Delivery %s failed for good: %s", delivery.pk, reason)
+    failed_for_good(delivery, now)
+    return Delivery.State.FAILED
+
+
 def send_batch(deliveries: list[Delivery]) -> dict[int, str]:
     """Claim, hand over and record a batch; what the claim did not get is someone else's or already done."""
-    claimed = claim(deliveries)
-    outcomes = {delivery.pk: "not-claimed" for delivery in deliveries}
+    return {**dict.fromkeys((d.pk for d in deliveries), "not-claimed"), **send_claimed(claim(deliveries))}
+
+
+def send_claimed(claimed: list[Delivery]) -> dict[int, str]:
+    """Check the claimed batch again, hand over what may still go and record each outcome."""
+    ready, outcomes = recheck(claimed)
     sent = {}
-    for delivery, result in hand_over(claimed):
+    for delivery, result in hand_over(ready):
         if isinstance(result, str):
             sent[delivery.pk] = result
         elif result.unknown:
@@ -100,13 +133,49 @@ def send_batch(deliveries: list[Delivery]) -> dict[int, str]:
         else:
             outcomes[delivery.pk] = delivery_failed(delivery=delivery, error=result)
     if sent:
-        now = timezone.now()
+        now = db_now()
         Delivery.objects.filter(pk__in=sent, state=Delivery.State.SENDING).update(
             state=Delivery.State.SENT, sent_at=now, updated_at=now,
             provider_message_id=Case(*(When(pk=pk, then=Value(message_id)) for pk, message_id in sent.items())),
         )
         outcomes.update(dict.fromkeys(sent, Delivery.State.SENT))
     return outcomes
+
+
+def recheck(claimed: list[Delivery]) -> tuple[list[Delivery], dict[int, str]]:
+    """Just before the hand-over, by the database's clock: a worker frozen since its claim (stopped, swapped out,
+    paused in a debugger) must neither send past the send deadline nor send an alert nobody wants any more.
+
+    Past the deadline the delivery goes back to pending, due now, for whichever worker sweeps next (nothing was
+    handed over, so sending it is safe); an alert no longer wanted is cancelled. Returns what may go now.
+    """
+    if not claimed:
+        return [], {}
+    now = db_now()
+    fresh = Delivery.objects.select_related("recipient__callout").in_bulk([d.pk for d in claimed])
+    ready, dropped = [], {}
+    for delivery in claimed:
+        current = fresh.get(delivery.pk)
+        if current is None or current.state != Delivery.State.SENDING:
+            dropped[delivery.pk] = "not-claimed"
+        elif not still_wanted(current):
+            dropped[delivery.pk] = settle_claimed(current, state=Delivery.State.CANCELLED, now=now)
+        elif current.send_deadline <= now:
+            log.warning("Delivery %s claimed %s s ago and not handed over: back to pending", delivery.pk,
+                        int((now - current.send_deadline).total_seconds()) + settings.DELIVERY_SEND_TIMEOUT)
+            dropped[delivery.pk] = settle_claimed(current, state=Delivery.State.PENDING, now=now)
+        else:
+            ready.append(delivery)
+    return ready, dropped
+
+
+def settle_claimed(delivery: Delivery, *, state: str, now: datetime) -> str:
+    """A claimed delivery that was never handed over: cancelled, or pending again (the attempt did not happen)."""
+    changes = {"state": state, "updated_at": now}
+    if state == Delivery.State.PENDING:
+        changes.update(due_at=now, lease_until=None, attempts=F("attempts") - 1)
+    moved = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(**changes)
+    return state if moved else "not-claimed"
 
 
 def claim(deliveries: list[Delivery]) -> list[Delivery]:
@@ -117,7 +186,7 @@ def claim(deliveries: list[Delivery]) -> list[Delivery]:
     answer, the need met, a cancel) cancels its pending deliveries in the same transaction, so the claim's
     ``state`` condition sees it without joining the recipient and callout again.
     """
-    now = timezone.now()
+    now = db_now()
     with transaction.atomic():
         ids = set(Delivery.objects.select_for_update(skip_locked=True).filter(
             pk__in=[d.pk for d in deliveries], state=Delivery.State.PENDING, due_at__lte=now,
@@ -137,11 +206,13 @@ def hand_over(deliveries: list[Delivery]) -> list[tuple[Delivery, str | ChannelE
 
     Channels that wait on a provider's answer are called side by side, so a batch takes about as long as its
     slowest request rather than the sum of them; the recording channel, which only writes a row, runs inline.
+    Every channel here was built before the claim (``channel_problem``).
     """
-    inline = [d for d in deliveries if not getattr(channel_for(d.channel), "blocking_io", True)]
+    channels = {d.pk: channel_for(d.channel) for d in deliveries}
+    inline = [d for d in deliveries if not getattr(channels[d.pk], "blocking_io", True)]
     parallel = [d for d in deliveries if d not in inline]
     results = []
-    for channel, batch in itertools.groupby(inline, key=lambda d: channel_for(d.channel)):
+    for channel, batch in itertools.groupby(inline, key=lambda d: channels[d.pk]):
         batch = list(batch)
         results.extend(zip(batch, attempt_many(channel, batch), strict=True) if hasattr(channel, "send_many")
                        else ((d, attempt(d)) for d in batch))
@@ -192,7 +263,7 @@ def send_pool() -> ThreadPoolExecutor:
 def delivery_outcome_unknown(*, delivery: Delivery, error: ChannelError) -> str:
     """Whether the provider took the message is unknown: it stays ``sending`` for the watchdog and a late
     status report, is not sent again, and the person's next channel is used at once."""
-    now = timezone.now()
+    now = db_now()
     Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
         error_code=error.code, error=str(error), updated_at=now
     )
@@ -202,7 +273,7 @@ def delivery_outcome_unknown(*, delivery: Delivery, error: ChannelError) -> str:
 
 
 def delivery_failed(*, delivery: Delivery, error: ChannelError) -> str:
-    now = timezone.now()
+    now = db_now()
     if not error.permanent and delivery.attempts < settings.DELIVERY_MAX_ATTEMPTS:
         backoff = min(settings.DELIVERY_RETRY_BASE * 2 ** (delivery.attempts - 1), 60)
         Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.SENDING).update(
@@ -252,7 +323,7 @@ def delivery_status_reported(*, provider_message_id: str, state: str, error_code
     if delivery is None:
         log.warning("Provider status %s for unknown message %s", state, provider_message_id)
         return False
-    now = timezone.now()
+    now = db_now()
     changes = {"state": state, "updated_at": now, "provider_message_id": provider_message_id}
     if state == Delivery.State.FAILED:
         changes.update(error_code=error_code[:40], error=error)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callouts import tasks
-from callouts.live import TIMERS_DOWN
+from callouts.health import TIMERS_DOWN
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, NeedRequirement, RecordedMessage, TierWait
 from callouts.services.callouts import callout_close, callout_launch, callout_respond
 from tests.callouts.conftest import reachable_person
@@ -36,7 +36,7 @@ def console(client, dispatcher):
 
 @pytest.fixture
 def timers_running(clock):
-    Heartbeat.objects.create(name="worker", beat_at=timezone.now())
+    beat()
 
 
 def launch_form_data(client, unit, **fields) -> dict:
@@ -514,8 +514,10 @@ def test_operators_read_the_policy_of_a_unit_without_one_as_the_defaults(console
 # Watchdog banner
 
 
-def beat():
-    Heartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
+def beat(*names):
+    """What a running worker and beat leave behind: a heartbeat and a sweep just now."""
+    for name in names or ("worker", "sweep"):
+        Heartbeat.objects.update_or_create(name=name, defaults={"beat_at": timezone.now()})
 
 
 def test_banner_warns_when_an_escalation_is_more_than_30_seconds_overdue(console, k9, dispatcher, clock):
@@ -552,12 +554,40 @@ def test_watchdog_logs_each_problem_as_an_error(k9, dispatcher, clock, caplog):
 
 
 def test_banner_warns_when_timers_have_stopped(console, k9, clock):
-    Heartbeat.objects.create(name="worker", beat_at=timezone.now())
+    beat()
 
-    clock.shift(timedelta(seconds=60))
+    clock.shift(timedelta(seconds=30))
+    beat("sweep")
+    clock.shift(timedelta(seconds=30))
     assert TIMERS_DOWN not in console.get(reverse("admin:index")).content.decode()
     clock.shift(timedelta(seconds=1))
     assert TIMERS_DOWN in console.get(reverse("admin:index")).content.decode()
+
+
+def test_banner_warns_when_heartbeats_go_on_but_no_sweep_has_run_for_30_seconds(console, k9, clock):
+    # A worker that drops every sweep (as one whose clock ran ahead of beat's did) still runs the heartbeat.
+    beat()
+    for _ in range(3):
+        clock.shift(timedelta(seconds=10))
+        beat("worker")
+    assert TIMERS_DOWN not in console.get(reverse("admin:index")).content.decode()
+    clock.shift(timedelta(seconds=1))
+    beat("worker")
+    assert TIMERS_DOWN in console.get(reverse("admin:index")).content.decode()
+
+
+def test_banner_names_a_worker_host_whose_clock_is_off_the_databases(console, k9, clock):
+    beat()
+    Heartbeat.objects.create(name="clock@worker-2", beat_at=timezone.now(), clock_skew=-30.4)
+    Heartbeat.objects.create(name="clock@worker-1", beat_at=timezone.now(), clock_skew=1.5)
+
+    content = console.get(reverse("admin:index")).content.decode()
+
+    assert "The clock of worker host worker-2 is 30 s behind the database&#x27;s: fix its time (NTP)." in content
+    assert "worker-1" not in content
+    clock.shift(timedelta(minutes=6))  # a host that stopped reporting is not news
+    beat()
+    assert "worker-2" not in console.get(reverse("admin:index")).content.decode()
 
 
 def test_banner_warns_when_no_worker_has_ever_beaten(console, db):

@@ -62,10 +62,14 @@ def process_env(**overrides: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": worker_database_url(connection.settings_dict["NAME"]), **overrides}
 
 
-def start_celery(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen:
-    """A Celery process leading its own process group, so that a test can kill it and its pool at once."""
+def start_celery(args: list[str], log_path: Path, env: dict[str, str], clock_offset: float = 0) -> subprocess.Popen:
+    """A Celery process leading its own process group, so that a test can kill it and its pool at once.
+
+    With ``clock_offset``, the process's clock runs that many seconds ahead (negative: behind), as on a host
+    whose clock is off (tests/services/skewed_clock.py)."""
+    command = ["-m", "celery"] if not clock_offset else ["-m", "tests.services.skewed_clock", str(clock_offset)]
     with open(log_path, "w") as log:
-        return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], env=env, stdout=log,
+        return subprocess.Popen([sys.executable, *command, "-A", "config", *args], env=env, stdout=log,
                                 stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True)
 
 
@@ -154,11 +158,13 @@ class WorkerFactory:
         self.log_dir = log_dir
         self.started: list[subprocess.Popen] = []
 
-    def start(self, *, pool: str = "prefork", concurrency: int = 2, **env: str) -> subprocess.Popen:
+    def start(self, *, pool: str = "prefork", concurrency: int = 2, clock_offset: float = 0,
+              **env: str) -> subprocess.Popen:
         number = len(self.started) + 1
         log_path = self.log_dir / f"worker-{number}.log"
         name = f"services-test-worker-{os.getpid()}-{number}@{socket.gethostname()}"
-        process = start_celery(worker_args(name, pool=pool, concurrency=concurrency), log_path, process_env(**env))
+        process = start_celery(worker_args(name, pool=pool, concurrency=concurrency), log_path, process_env(**env),
+                               clock_offset=clock_offset)
         process.log_path, process.node_name = log_path, name
         self.started.append(process)
         wait_until_ready(process, log_path)
