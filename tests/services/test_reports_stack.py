@@ -101,7 +101,10 @@ def assert_everything_happened(report, smtp) -> None:
     email = smtp.messages[0]
     assert email.rcpt_tos == ["safeguarding@council.example"]
     assert b"Amy Example" in email.content
-    assert ReferralDelivery.objects.get(referral__report=report).state == ReferralDelivery.State.DELIVERED
+    # The worker records the delivery once the SMTP server has answered, a moment after the server has it.
+    referral = ReferralDelivery.objects.filter(referral__report=report)
+    assert wait_for(lambda: referral.get().state == ReferralDelivery.State.DELIVERED, seconds=10), \
+        referral.get().state
     # Three patrols by push and SMS, the duty supervisor by push; never the author.
     assert alerts().count() == 7
     review = ReviewTask.objects.get(report=report)
