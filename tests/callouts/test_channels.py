@@ -303,7 +303,9 @@ def vapid(settings):
 
 
 @pytest.fixture
-def push_service():
+def push_service(settings):
+    # A push service on loopback is reached only because the operator names it, as an IP address.
+    settings.PUSH_SERVICE_HOSTS = [*settings.PUSH_SERVICE_HOSTS, "127.0.0.1"]
     service = PushService()
     thread = threading.Thread(target=service.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -99,7 +99,9 @@ class PartnerHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def partner():
+def partner(settings):
+    # A webhook on loopback is reached only because the operator names its host.
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     server = Partner()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -181,7 +183,8 @@ def test_an_smtp_4xx_is_retried_later(emailed, referred, smtp_server):
     delivery.refresh_from_db()
     assert delivery.state == "pending" and delivery.due_at > NOW
     assert attempts(delivery) == [(1, False, "450")]
-    assert "Mailbox busy" in delivery.error
+    # The reply code is kept with our own words; the server's text is not.
+    assert delivery.error == "Mail server answered 450 (refused for now, to try again later)"
 
 
 def test_an_smtp_5xx_fails_the_delivery_at_once(emailed, referred, smtp_server, caplog):
@@ -263,7 +266,8 @@ def test_a_webhook_answering_408_429_or_5xx_is_retried(hooked, referred, partner
     assert attempts(delivery) == [(1, False, str(status))]
 
 
-def test_an_unreachable_webhook_is_retried(simple_type, referred):
+def test_an_unreachable_webhook_is_retried(simple_type, referred, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     agency = make_agency("Nobody home", email="", webhook_url=f"http://127.0.0.1:{free_port()}/hook",
                          webhook_secret=SECRET)
     make_rule(simple_type, agency)
