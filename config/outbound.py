@@ -253,7 +253,6 @@ class GuardedSession(requests.Session):
         super().__init__()
         self.policy = policy
         self.trust_env = False  # no proxy from the environment: we must connect to the checked address ourselves
-        self.max_redirects = 0
         for prefix in ("http://", "https://"):
             self.mount(prefix, GuardedAdapter(policy))
 
