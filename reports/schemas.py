@@ -65,16 +65,20 @@ def schema_error(schema) -> str | None:
 def validation_errors(schema: dict, data) -> dict[str, list[str]]:
     """Every way ``data`` breaks ``schema``, by field path (``age``, ``vulnerabilities.0``; ``""`` for the whole
     report); empty when it is valid."""
-    if hazard := schema_hazard(schema):
+    if hazard := schema_hazard(schema):  # a schema published before the rules of reports.schema_safety
         return unusable(hazard)
     try:
         return found_errors(schema, data)
-    except (Unresolvable, re2.error, RecursionError) as error:
-        return unusable(f"{type(error).__name__}")
+    except Unresolvable:
+        return unusable("A $ref in it points to nothing.")
+    except re2.error:
+        return unusable("A pattern in it cannot be used.")
+    except RecursionError:
+        return unusable("It is nested too deeply.")
 
 
 def unusable(reason: str) -> dict[str, list[str]]:
-    return {"": [f"This report type's form cannot be checked ({reason}). Nothing was lost: keep the report as a "
+    return {"": [f"This report type's form cannot be checked. {reason} Nothing was lost: keep the report as a "
                  "draft and ask an administrator to publish a corrected version of the form."]}
 
 
