@@ -14,8 +14,11 @@ An admin types the schema, and every submission is checked against it on the web
   schema with every ``$ref`` written out in full is at most ``MAX_SUBSCHEMAS`` schemas, so nesting references
   two by two cannot make one check do millions of steps.
 
-``schema_hazard`` is checked when a version is published and again before each check against a stored schema, so
-a schema published before these rules is refused with a clear message instead of being run.
+``schema_hazard`` is checked when a version is published. Before each check against a stored schema (one
+published before these rules) only what could run away is checked (``publishing=False``): a cycle, too many
+parts, ``unevaluatedProperties`` with ``patternProperties``. Such a schema is not run at all. A remote ``$ref``
+or a pattern RE2 cannot run is left in: a report that never reaches it is checked as usual (a missing person
+report must not wait on a field it does not use), and one that does gets a clear error, never a fetch.
 """
 
 from __future__ import annotations
@@ -92,12 +95,12 @@ def report_validator(schema: dict, *, format_checker) -> Draft202012Validator:
     return ReportSchemaValidator(schema, format_checker=format_checker, registry=Registry())
 
 
-def schema_hazard(schema) -> str | None:
+def schema_hazard(schema, *, publishing: bool = True) -> str | None:
     """Why ``schema`` is not safe to check reports against (see the module's docstring), or None."""
     if not isinstance(schema, dict):
         return None
     try:
-        Walk(schema).size(schema, "")
+        Walk(schema, publishing=publishing).size(schema, "")
     except SchemaHazard as hazard:
         return str(hazard)
     except RecursionError:
@@ -108,7 +111,8 @@ def schema_hazard(schema) -> str | None:
 class Walk:
     """Visits every subschema with each ``$ref`` followed, counting the schemas a check may visit."""
 
-    def __init__(self, root: dict):
+    def __init__(self, root: dict, *, publishing: bool):
+        self.publishing = publishing
         resource = DRAFT202012.create_resource(root)
         base = resource.id() or ""
         self.resolver = Registry().with_resource(base, resource).resolver(base)
@@ -128,8 +132,9 @@ class Walk:
         self.open.add(id(node))
         self.check_node(node, where)
         total = 1 + sum(self.size(child, path) for child, path in children(node, where))
-        total += sum(self.size(self.target(node[keyword], where), f"{where}/{keyword}")
-                     for keyword in REFERENCES if isinstance(node.get(keyword), str))
+        for keyword in REFERENCES:
+            if isinstance(node.get(keyword), str) and (target := self.target(node[keyword], where)) is not None:
+                total += self.size(target, f"{where}/{keyword}")
         if total > MAX_SUBSCHEMAS:
             raise SchemaHazard(f"With its $refs written out the schema has more than {MAX_SUBSCHEMAS} parts; "
                                "simplify it.")
@@ -138,11 +143,13 @@ class Walk:
         return total
 
     def check_node(self, node: dict, where: str) -> None:
-        if "$id" in node and node is not self.root:
-            raise SchemaHazard(f"$id at {where}: only the schema itself may have an $id.")
         if "unevaluatedProperties" in node and self.pattern_properties:
             raise SchemaHazard("unevaluatedProperties cannot be used together with patternProperties; use "
                                "additionalProperties instead.")
+        if not self.publishing:
+            return
+        if "$id" in node and node is not self.root:
+            raise SchemaHazard(f"$id at {where}: only the schema itself may have an $id.")
         expressions = [("pattern", node["pattern"])] if isinstance(node.get("pattern"), str) else []
         if isinstance(node.get("patternProperties"), dict):
             expressions += [("patternProperties", name) for name in node["patternProperties"]]
@@ -157,12 +164,18 @@ class Walk:
                                    "supported.") from None
 
     def target(self, reference: str, where: str):
+        """The subschema ``reference`` points to; None for one that is never followed (only when not publishing:
+        the validator's registry cannot fetch it and says so if a report reaches it)."""
         if not reference.startswith("#"):
+            if not self.publishing:
+                return None
             raise SchemaHazard(f"$ref {reference[:100]!r} at {where or '/'} points outside the schema; only "
                                "references within it (starting with #) are allowed, and nothing is fetched.")
         try:
             return self.resolver.lookup(reference).contents
         except Unresolvable:
+            if not self.publishing:
+                return None
             raise SchemaHazard(f"$ref {reference[:100]!r} at {where or '/'} points to nothing in the "
                                "schema.") from None
 

@@ -65,12 +65,13 @@ def schema_error(schema) -> str | None:
 def validation_errors(schema: dict, data) -> dict[str, list[str]]:
     """Every way ``data`` breaks ``schema``, by field path (``age``, ``vulnerabilities.0``; ``""`` for the whole
     report); empty when it is valid."""
-    if hazard := schema_hazard(schema):  # a schema published before the rules of reports.schema_safety
+    # A schema published before the rules of reports.schema_safety: what could run away is never run.
+    if hazard := schema_hazard(schema, publishing=False):
         return unusable(hazard)
     try:
         return found_errors(schema, data)
     except Unresolvable:
-        return unusable("A $ref in it points to nothing.")
+        return unusable("A $ref in it points outside the form or to nothing (nothing is ever fetched).")
     except re2.error:
         return unusable("A pattern in it cannot be used.")
     except RecursionError:

@@ -175,14 +175,28 @@ def test_submitting_an_incomplete_draft_names_what_is_missing_and_leaves_it_a_dr
     assert draft.state == "draft"
 
 
-def test_a_draft_under_a_form_with_a_remote_ref_cannot_be_submitted_and_stays_a_draft(officer, simple_type,
-                                                                                     network):
-    # Published before publishing refused remote references: it is never fetched, and nothing is lost.
+@pytest.fixture
+def remote_ref_type(simple_type):
+    """A form published before publishing refused remote references: its "person" field refers to a server."""
     ReportTypeVersion.objects.filter(report_type=simple_type).update(schema={
         **SIMPLE_SCHEMA, "properties": {**SIMPLE_SCHEMA["properties"],
                                         "person": {"$ref": "http://127.0.0.1:8199/person.json"}}})
-    draft, _ = report_draft_save(report_id=uuid.uuid4(), report_type=simple_type, actor=officer.user,
-                                 data=AMY, place=Place(), captured_at=None)
+    return simple_type
+
+
+def test_a_report_that_does_not_use_a_remote_ref_of_its_form_is_filed_without_fetching_it(officer, remote_ref_type,
+                                                                                         network):
+    report, _ = submit(officer, remote_ref_type)
+
+    assert report.state == "submitted"
+    assert network.lookups == [] and network.connected == []
+
+
+def test_a_draft_that_reaches_a_remote_ref_of_its_form_cannot_be_submitted_and_stays_a_draft(
+        officer, remote_ref_type, network):
+    data = {**AMY, "person": {"name": "Amy"}}
+    draft, _ = report_draft_save(report_id=uuid.uuid4(), report_type=remote_ref_type, actor=officer.user,
+                                 data=data, place=Place(), captured_at=None)
 
     with pytest.raises(ReportInvalid) as refused:
         report_draft_submit(report=draft, actor=officer.user)
@@ -190,7 +204,7 @@ def test_a_draft_under_a_form_with_a_remote_ref_cannot_be_submitted_and_stays_a_
     [message] = refused.value.errors["data"]
     assert "form cannot be checked" in message and "Nothing was lost" in message
     draft.refresh_from_db()
-    assert (draft.state, draft.data) == ("draft", AMY)
+    assert (draft.state, draft.data) == ("draft", data)
     assert network.lookups == [] and network.connected == []
 
 
