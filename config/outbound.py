@@ -42,6 +42,10 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 METADATA = frozenset(ipaddress.ip_address(a) for a in (
     "169.254.169.254", "fd00:ec2::254", "100.100.100.200", "168.63.129.16", "192.0.0.192"))
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+METADATA_KIND, UNSPECIFIED, MULTICAST, LOOPBACK = (
+    "a cloud metadata address", "an unspecified address", "a multicast address", "a loopback address")
+# Not even a host the operator named may reach these.
+NEVER_REACHED = (METADATA_KIND, UNSPECIFIED, MULTICAST)
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 
 
@@ -110,13 +114,13 @@ def address_kind(ip: IPAddress) -> str | None:
         if embedded is not None:
             return address_kind(embedded)
     if ip in METADATA:
-        return "a cloud metadata address"
+        return METADATA_KIND
     if ip.is_unspecified:
-        return "an unspecified address"
+        return UNSPECIFIED
     if ip.is_multicast:
-        return "a multicast address"
+        return MULTICAST
     if ip.is_loopback:
-        return "a loopback address"
+        return LOOPBACK
     if ip.is_link_local:
         return "a link-local address"
     if ip.is_private or ip.is_reserved or not ip.is_global:
@@ -125,11 +129,11 @@ def address_kind(ip: IPAddress) -> str | None:
 
 
 def address_problem(ip: IPAddress, *, trusted: bool, plain_http: bool) -> str | None:
+    """Why we may not connect to ``ip``, or None. A host the operator named (``trusted``) may be private."""
     kind = address_kind(ip)
-    if plain_http and kind != "a loopback address":
+    if plain_http and kind != LOOPBACK:
         return "plain http is only used to a loopback address"
-    if kind is None or (trusted and kind not in ("a cloud metadata address", "an unspecified address",
-                                                  "a multicast address")):
+    if kind is None or (trusted and kind not in NEVER_REACHED):
         return None
     return f"it points to {kind}"
 
