@@ -370,3 +370,10 @@ VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "")
 WEBPUSH_TIMEOUT = envint("WEBPUSH_TIMEOUT", "10")
 # A push still queued at the push service after this long is dropped: by then SMS and voice have taken over.
 WEBPUSH_TTL = envint("WEBPUSH_TTL", "900")
+# Where requests to addresses someone typed may go (config/outbound.py checks them when saved and when sent).
+# Push endpoints only to these push services ("*.example.com" is any host under example.com); an entry that is
+# an IP address or localhost may be private, for a push service on your own network or a test double.
+PUSH_SERVICE_HOSTS = envlist(
+    "PUSH_SERVICE_HOSTS", "fcm.googleapis.com,*.push.services.mozilla.com,web.push.apple.com,*.notify.windows.com")
+# Partner webhooks go to any public address; a host named here may also resolve to a private or loopback one.
+WEBHOOK_ALLOWED_HOSTS = envlist("WEBHOOK_ALLOWED_HOSTS", "")

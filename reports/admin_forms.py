@@ -1,8 +1,11 @@
 """Admin forms for field reports: JSON typed in text areas, checked so a mistake is a form error, never a 500."""
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.core.exceptions import ValidationError
 
+from config.outbound import resolved_problem, webhook_policy
 from reports.models import (
     PUBLISHED_FIELDS,
     Area,
@@ -86,8 +89,11 @@ class AreaForm(forms.ModelForm):
 class PartnerAgencyForm(forms.ModelForm):
     """The webhook secret is never shown again once saved; leaving it empty keeps the current one."""
 
-    webhook_url = forms.URLField(required=False, assume_scheme="https", max_length=200,
-                                 help_text="HTTPS address referrals are posted to, if set.")
+    webhook_url = forms.URLField(
+        required=False, assume_scheme="https", max_length=200,
+        help_text="HTTPS address referrals are posted to, if set. It must be on the internet: an address that is "
+        "(or whose name resolves to) loopback, private, link-local or cloud metadata is refused, unless your "
+        "operator named its host in WEBHOOK_ALLOWED_HOSTS. Redirects are not followed.")
     webhook_secret = forms.CharField(
         required=False, max_length=128, widget=forms.PasswordInput(render_value=False),
         help_text="Shared secret for the X-Muster-Signature HMAC-SHA256 header. Leave empty to keep the current one.",
@@ -99,8 +105,11 @@ class PartnerAgencyForm(forms.ModelForm):
 
     def clean_webhook_url(self):
         url = self.cleaned_data["webhook_url"]
-        if url and not url.startswith("https://"):
+        if url and not url.startswith("https://") and not webhook_policy().trusts(urlsplit(url).hostname or ""):
             raise ValidationError("Referrals hold personal data: the webhook address must start with https://.")
+        # Looked up now for a clear error; what makes it safe is the check of the address connected to when sending.
+        if url and (problem := resolved_problem(url, webhook_policy())):
+            raise ValidationError(problem)
         return url
 
     def clean_webhook_secret(self):

@@ -1,12 +1,12 @@
 """Field reports: versioned report types, reports and their versions, areas, circulation, referrals, reviews."""
 
 import uuid
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from config.outbound import url_problem, webhook_policy
 from units.models import Person, Unit
 
 
@@ -282,9 +282,9 @@ class PartnerAgency(models.Model):
             raise ValidationError("Give an email address, a webhook address, or both.")
         if self.webhook_url and not self.webhook_secret:
             raise ValidationError({"webhook_secret": "A webhook needs a shared secret to sign with."})
-        parts = urlsplit(self.webhook_url)
-        if self.webhook_url and parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise ValidationError({"webhook_url": "Referrals carry personal data: the webhook must use https://."})
+        # The form also looks the host up; sending checks the address it connects to (config.outbound).
+        if self.webhook_url and (problem := url_problem(self.webhook_url, webhook_policy())):
+            raise ValidationError({"webhook_url": problem})
 
 
 class ReferralRule(models.Model):

@@ -3,7 +3,11 @@
 Each sender's ``send(delivery)`` returns the status the far end answered (``"250"``, ``"200"``) once it has
 taken the referral, and raises ``SendError`` otherwise: ``retry=True`` when trying later may help (SMTP 4xx,
 no connection, a timeout, HTTP 408, 429 or 5xx), ``retry=False`` when it cannot (SMTP 5xx, any other HTTP 4xx, and
-a redirect, which is not followed: the signed referral goes only to the address the agency gave).
+a redirect, which is not followed: the signed referral goes only to the address the agency gave). The webhook's
+address is checked when sending, against the address actually connected to (``config.outbound``): one that
+resolves to a loopback, private, link-local or metadata address fails for good without a request, unless its
+host is in ``WEBHOOK_ALLOWED_HOSTS``. An error keeps the status or reply code and our own words, never what the
+far server said nor the socket's error text.
 """
 
 from __future__ import annotations
@@ -20,6 +24,15 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
+from config.outbound import (
+    OutboundRefused,
+    failure_reason,
+    guarded_session,
+    smtp_failure,
+    smtp_reason,
+    status_reason,
+    webhook_policy,
+)
 from reports.models import ReferralDelivery, ReportVersion
 
 RETRY_HTTP = {408, 429}
@@ -57,17 +70,23 @@ class WebhookSender:
             "X-Muster-Signature": signature(delivery.referral.agency.webhook_secret, timestamp, body),
         }
         try:
-            response = requests.post(delivery.address, data=body, headers=headers, timeout=settings.REFERRAL_TIMEOUT,
-                                     allow_redirects=False)
+            with guarded_session(webhook_policy()) as session:
+                response = session.post(delivery.address, data=body, headers=headers,
+                                        timeout=settings.REFERRAL_TIMEOUT, stream=True)
+                response.close()  # the body is never read: it is not ours to keep
+        except OutboundRefused as error:
+            raise SendError(f"Webhook address refused, nothing sent: {error}", retry=False,
+                            status="refused") from error
         except requests.Timeout as error:
-            raise SendError(f"No answer within {settings.REFERRAL_TIMEOUT} s: {error}", retry=True) from error
+            raise SendError(f"No answer within {settings.REFERRAL_TIMEOUT} s ({failure_reason(error)})",
+                            retry=True) from error
         except requests.RequestException as error:
-            raise SendError(f"Could not reach the webhook: {error}", retry=True) from error
+            raise SendError(f"Could not reach the webhook: {failure_reason(error)}", retry=True) from error
         status = str(response.status_code)
         if 200 <= response.status_code < 300:
             return status
-        answer = f"The webhook answered {status}: {response.text[:300]}"
-        raise SendError(answer, status=status, retry=response.status_code in RETRY_HTTP or response.status_code >= 500)
+        raise SendError(f"The webhook answered {status_reason(response.status_code)}", status=status,
+                        retry=response.status_code in RETRY_HTTP or response.status_code >= 500)
 
 
 class EmailSender:
@@ -90,13 +109,14 @@ class EmailSender:
         except smtplib.SMTPResponseException as error:
             raise smtp_error(error.smtp_code, error.smtp_error) from error
         except OSError as error:  # no connection, a timeout, or the server hung up (smtplib's errors are OSErrors)
-            raise SendError(f"Mail server unreachable: {error}", retry=True) from error
+            raise SendError(f"Mail server unreachable: {smtp_failure(error)}", retry=True) from error
         return "250"
 
 
 def smtp_error(code: int, reply: bytes | str) -> SendError:
-    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
-    return SendError(f"Mail server answered {code}: {text}", status=str(code), retry=not 500 <= code < 600)
+    # The reply's text is the mail server's (and may quote a remote one): only its code is kept.
+    return SendError(f"Mail server answered {code} ({smtp_reason(code)})", status=str(code),
+                     retry=not 500 <= code < 600)
 
 
 def delivery_key(delivery: ReferralDelivery) -> str:

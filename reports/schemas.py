@@ -4,11 +4,17 @@ messages an officer can act on, each naming its field ("age: -3 is less than the
 import re
 from datetime import date, datetime
 
+import re2
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
+from referencing.exceptions import Unresolvable
+
+from reports.schema_safety import matches, report_validator, schema_hazard
 
 # RFC 3339, as JSON Schema's date-time means it: a date, a time and an offset (Z or ±hh:mm).
 DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+# Only these formats are checked, none of which looks anything up ("regex" would compile the officer's text with
+# Python's re; "uri" and "hostname" checkers never fetch, but are not needed either).
 FORMAT_CHECKER = FormatChecker(["date", "email", "uuid"])
 
 
@@ -49,15 +55,36 @@ def schema_error(schema) -> str | None:
     except SchemaError as error:
         where = "/".join(str(part) for part in error.absolute_path)
         return f"Not a valid JSON Schema{f' at {where}' if where else ''}: {error.message}"
+    except RecursionError:
+        return "The schema is nested too deeply."
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         return 'The schema must describe an object: "type": "object" with "properties".'
-    return None
+    return schema_hazard(schema)
 
 
 def validation_errors(schema: dict, data) -> dict[str, list[str]]:
     """Every way ``data`` breaks ``schema``, by field path (``age``, ``vulnerabilities.0``; ``""`` for the whole
     report); empty when it is valid."""
-    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    # A schema published before the rules of reports.schema_safety: what could run away is never run.
+    if hazard := schema_hazard(schema, publishing=False):
+        return unusable(hazard)
+    try:
+        return found_errors(schema, data)
+    except Unresolvable:
+        return unusable("A $ref in it points outside the form or to nothing (nothing is ever fetched).")
+    except re2.error:
+        return unusable("A pattern in it cannot be used.")
+    except RecursionError:
+        return unusable("It is nested too deeply.")
+
+
+def unusable(reason: str) -> dict[str, list[str]]:
+    return {"": [f"This report type's form cannot be checked. {reason} Nothing was lost: keep the report as a "
+                 "draft and ask an administrator to publish a corrected version of the form."]}
+
+
+def found_errors(schema: dict, data) -> dict[str, list[str]]:
+    validator = report_validator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(data):
         for path, text in describe(error):
@@ -90,8 +117,9 @@ def describe(error: ValidationError) -> list[tuple[str, str]]:
         missing = [name for name in expected if isinstance(value, dict) and name not in value]
         return [(join(path, name), "this field is required.") for name in missing]
     if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(value, dict):
-        known = error.schema.get("properties", {})
-        return [(join(path, name), "not a field of this report.") for name in value if name not in known]
+        known, patterns = error.schema.get("properties", {}), list(error.schema.get("patternProperties", {}))
+        return [(join(path, name), "not a field of this report.") for name in value
+                if name not in known and not any(matches(p, name) for p in patterns)]
     return [(path, message(error))]
 
 

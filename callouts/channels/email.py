@@ -7,6 +7,7 @@ from django.core.mail import EmailMessage, get_connection
 
 from callouts.channels import ChannelError
 from callouts.models import Delivery
+from config.outbound import smtp_failure, smtp_reason
 
 
 class EmailChannel:
@@ -26,7 +27,7 @@ class EmailChannel:
         try:
             connection.open()
         except (OSError, smtplib.SMTPException) as error:
-            raise ChannelError(f"Mail server unreachable: {error}", code="network") from error
+            raise ChannelError(f"Mail server unreachable: {smtp_failure(error)}", code="network") from error
         try:
             email.send()
         except smtplib.SMTPRecipientsRefused as error:
@@ -36,8 +37,8 @@ class EmailChannel:
             raise smtp_error(error.smtp_code, error.smtp_error) from error
         except (OSError, smtplib.SMTPException) as error:
             # Connected, then no answer: the server may have taken the message, so it is not sent again.
-            raise ChannelError(f"No answer from the mail server, the email may have gone: {error}", unknown=True,
-                               code="timeout") from error
+            raise ChannelError(f"No answer from the mail server, the email may have gone: {smtp_failure(error)}",
+                               unknown=True, code="timeout") from error
         except ValueError as error:
             raise ChannelError(f"Not an email address: {error}", permanent=True, code="invalid-address") from error
         finally:
@@ -46,5 +47,5 @@ class EmailChannel:
 
 
 def smtp_error(code: int, reply: bytes | str) -> ChannelError:
-    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
-    return ChannelError(f"Mail server answered {code}: {text}", permanent=code >= 500, code=str(code))
+    # The reply's text is the mail server's (and may quote a remote one): only its code is kept.
+    return ChannelError(f"Mail server answered {code} ({smtp_reason(code)})", permanent=code >= 500, code=str(code))

@@ -6,6 +6,7 @@ from pywebpush import WebPushException, webpush
 
 from callouts.channels import ChannelError, nothing_sent
 from callouts.models import Delivery
+from config.outbound import OutboundRefused, failure_reason, guarded_session, push_policy, status_reason
 from units.models import PushSubscription
 
 GONE = (404, 410)
@@ -20,7 +21,10 @@ class WebPushChannel:
 
     Returns the push service's message id. Raises ``ChannelError``: temporary for 429, 5xx, a timeout or no
     connection; permanent for any other refusal. 404 and 410 mean the subscription is gone, so it is also
-    marked inactive.
+    marked inactive. The endpoint is checked when sending, against the address actually connected to
+    (``config.outbound``): one that is not on a push service in ``PUSH_SERVICE_HOSTS``, or resolves to a private
+    address, fails for good without a request. A redirect is not followed. The error keeps the status and our
+    own words, never what the push service or the socket said.
     """
 
     def send(self, delivery: Delivery) -> str:
@@ -32,20 +36,27 @@ class WebPushChannel:
             raise ChannelError("No active push subscription at this address", permanent=True,
                                code="no-subscription")
         try:
-            response = webpush(
-                subscription.subscription_info(), data=json.dumps(payload(delivery)),
-                vapid_private_key=settings.VAPID_PRIVATE_KEY, vapid_claims={"sub": settings.VAPID_SUBJECT},
-                ttl=settings.WEBPUSH_TTL, timeout=settings.WEBPUSH_TIMEOUT, headers=URGENCY,
-            )
+            with guarded_session(push_policy()) as session:
+                response = webpush(
+                    subscription.subscription_info(), data=json.dumps(payload(delivery)),
+                    vapid_private_key=settings.VAPID_PRIVATE_KEY, vapid_claims={"sub": settings.VAPID_SUBJECT},
+                    ttl=settings.WEBPUSH_TTL, timeout=settings.WEBPUSH_TIMEOUT, headers=URGENCY,
+                    requests_session=session,
+                )
+        except OutboundRefused as error:
+            raise ChannelError(f"Push endpoint refused, nothing sent: {error}", permanent=True,
+                               code="endpoint-refused") from error
         except WebPushException as error:
             raise refused(error, subscription) from error
         except ValueError as error:
-            raise ChannelError(f"Push keys unusable: {error}", permanent=True, code="invalid-key") from error
+            raise ChannelError("Push keys unusable: the browser's keys are malformed", permanent=True,
+                               code="invalid-key") from error
         except requests.RequestException as error:
             if nothing_sent(error):
-                raise ChannelError(f"Push service could not be reached: {error}", code="network") from error
-            raise ChannelError(f"No answer from the push service, push may have gone: {error}", unknown=True,
-                               code="timeout") from error
+                raise ChannelError(f"Push service could not be reached: {failure_reason(error)}",
+                                   code="network") from error
+            raise ChannelError(f"No answer from the push service, push may have gone: {failure_reason(error)}",
+                               unknown=True, code="timeout") from error
         return response.headers.get("Location", "").rsplit("/", 1)[-1][:100]
 
 
@@ -59,5 +70,6 @@ def refused(error: WebPushException, subscription: PushSubscription) -> ChannelE
     if status in GONE:
         PushSubscription.objects.filter(pk=subscription.pk).update(active=False)
     temporary = status == 429 or (status is not None and status >= 500)
-    return ChannelError(f"Push service answered {status}: {error.message}", permanent=not temporary,
+    # pywebpush's message carries the response body: only the status is kept.
+    return ChannelError(f"Push service answered {status_reason(status)}", permanent=not temporary,
                         code=str(status or "refused"))

@@ -13,6 +13,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from callouts.channels import ChannelError, nothing_sent
+from config.outbound import failure_reason, status_reason
 
 TWILIO_API = "https://api.twilio.com"
 # Twilio answers 400 for a full sending queue (21611), but it drains: trying again later can succeed.
@@ -53,15 +54,17 @@ def twilio_client() -> Client:
 def twilio_error(error: TwilioException | requests.RequestException) -> ChannelError:
     """429, 5xx and no connection are temporary; a lost answer is unknown; other refusals are permanent."""
     if isinstance(error, requests.RequestException) and nothing_sent(error):
-        return ChannelError(f"Twilio could not be reached: {error}", code="network")
+        return ChannelError(f"Twilio could not be reached: {failure_reason(error)}", code="network")
     if isinstance(error, requests.RequestException):
         # The request may have been written: Twilio may have accepted it, and has no idempotency key.
-        return ChannelError(f"No answer from Twilio, message may have gone: {error}", unknown=True, code="timeout")
+        return ChannelError(f"No answer from Twilio, message may have gone: {failure_reason(error)}", unknown=True,
+                            code="timeout")
     status = getattr(error, "status", None)
     code = getattr(error, "code", None)
-    detail = getattr(error, "msg", "") or getattr(error, "detail", "") or getattr(error, "title", "")
     temporary = status is None or status == 429 or status >= 500 or code in TEMPORARY_CODES
-    return ChannelError(f"Twilio answered {status}: {detail}", permanent=not temporary, code=str(code or status))
+    # Twilio's error code says what went wrong (21211: not a valid number); its text is not kept.
+    return ChannelError(f"Twilio answered {status_reason(status)}{f', error {code}' if code else ''}",
+                        permanent=not temporary, code=str(code or status))
 
 
 def status_callback_url(delivery) -> str:

@@ -41,7 +41,7 @@ def expect(responder, supervisor, operator, administrator, anonymous=401) -> dic
 
 EVERYONE = 200
 LAUNCH = {"message": "Hostage situation, RV Scotland Yard", "incident_ref": "CAD-9"}
-PUSH = {"endpoint": "https://push.example.net/send/abc", "keys": {"p256dh": "BNcRd", "auth": "tBHI"}}
+PUSH = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh": "BNcRd", "auth": "tBHI"}}
 LEAVE = {"kind": "training", "starts_at": "2031-01-06T09:00:00Z", "ends_at": "2031-01-07T17:00:00Z"}
 MISSING_CHILD = {
     "name": "Amy Clarke", "age": 9, "description": "Slim, long brown hair", "last_seen_place": "Brixton station",

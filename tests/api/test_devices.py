@@ -1,3 +1,4 @@
+import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,7 +13,7 @@ from units.services import device_revoke
 DEVICES = "/api/v1/auth/devices/"
 PUSH = "/api/v1/push-subscriptions/"
 SUBSCRIPTION = {
-    "endpoint": "https://push.example.net/send/abc123",
+    "endpoint": "https://fcm.googleapis.com/fcm/send/abc123",
     "expirationTime": None,
     "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
              "auth": "tBHItJI5svbpez7KI4CCXg"},
@@ -136,6 +137,71 @@ def test_a_browser_subscribed_by_someone_else_moves_to_the_new_person(api_client
     assert PushSubscription.objects.get().person == member_a
     assert not member_b.contact_methods.filter(kind=ContactMethod.Kind.PUSH).exists()
     assert member_a.contact_methods.filter(kind=ContactMethod.Kind.PUSH).exists()
+
+
+@pytest.mark.parametrize("endpoint", [
+    "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH",
+    "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk",
+    "https://web.push.apple.com/QGuQyavXutnMH5nQvKPKWdmDiGm",
+    "https://wns2-by3p.notify.windows.com/w/?token=BQYAAAB",
+])
+def test_each_known_push_service_is_accepted(api_client, member_a, endpoint):
+    response = api_client(member_a.user).post(PUSH, {**SUBSCRIPTION, "endpoint": endpoint}, format="json")
+
+    assert response.status_code == 201
+    assert PushSubscription.objects.get().endpoint == endpoint
+
+
+@pytest.mark.parametrize("endpoint", [
+    "http://127.0.0.1:8199/push",
+    "https://127.0.0.1:8199/push",
+    "http://169.254.169.254/latest/meta-data/iam/",
+    "http://localhost:6379/",
+    "https://[::ffff:127.0.0.1]/push",
+    "https://push.example.net/send/abc123",
+    "https://fcm.googleapis.com.attacker.example/fcm/send/x",
+    "https://evilpush.services.mozilla.com/wpush/v2/x",
+    "http://fcm.googleapis.com/fcm/send/abc123",
+])
+def test_a_push_endpoint_that_is_not_a_known_push_service_is_refused_naming_the_field(api_client, member_a, endpoint):
+    response = api_client(member_a.user).post(PUSH, {**SUBSCRIPTION, "endpoint": endpoint}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["endpoint"]
+    assert not PushSubscription.objects.exists()
+    assert not member_a.contact_methods.filter(kind=ContactMethod.Kind.PUSH).exists()
+
+
+def test_a_push_service_the_operator_adds_is_accepted(api_client, member_a, settings):
+    settings.PUSH_SERVICE_HOSTS = [*settings.PUSH_SERVICE_HOSTS, "push.example.net"]
+
+    response = api_client(member_a.user).post(PUSH, {**SUBSCRIPTION, "endpoint": "https://push.example.net/s/1"},
+                                              format="json")
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("expiration", [0.0, 1767225600000.0, "1767225600000", True])
+def test_an_expiration_time_that_is_not_a_whole_number_is_refused_as_the_schema_says(api_client, member_a,
+                                                                                      expiration):
+    response = api_client(member_a.user).post(PUSH, {**SUBSCRIPTION, "expirationTime": expiration}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["expirationTime"]
+
+
+def test_the_schema_says_what_the_server_takes_for_a_push_subscription(anon_client, db):
+    document = anon_client.get("/api/schema/", {"format": "json"}).json()
+    fields = document["components"]["schemas"]["PushSubscriptionInputRequest"]["properties"]
+
+    assert (fields["expirationTime"]["type"], fields["expirationTime"]["nullable"]) == ("integer", True)
+    assert "PUSH_SERVICE_HOSTS" in fields["endpoint"]["description"]
+
+
+def test_an_expiration_time_in_milliseconds_is_accepted(api_client, member_a):
+    response = api_client(member_a.user).post(PUSH, {**SUBSCRIPTION, "expirationTime": 1767225600000}, format="json")
+
+    assert response.status_code == 201
 
 
 def test_a_login_without_a_person_cannot_subscribe_to_push(api_client, db):

@@ -30,6 +30,7 @@ from callouts.channels.sms import TwilioSMSChannel
 from callouts.channels.voice import TwilioVoiceChannel
 from callouts.models import Delivery, RecordedMessage
 from callouts.services.callouts import callout_launch
+from callouts.services.deliveries import deliveries_send
 from tests.callouts.conftest import LAUNCH
 from tests.twilio_double import FROM_NUMBER, twilio_double  # noqa: F401
 from units.models import ContactMethod, PushSubscription
@@ -270,17 +271,22 @@ class PushService:
 
     def __init__(self):
         self.status = 201
+        self.location = ""  # where a redirect points
+        self.answer = b""  # the body of the answer
         self.received: list[tuple[dict, bytes]] = []
+        self.paths: list[str] = []
         service = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 service.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                service.paths.append(self.path)
                 self.send_response(service.status)
-                self.send_header("Location", f"{self.path}/messages/m-{len(service.received)}")
-                self.send_header("Content-Length", "0")
+                self.send_header("Location", service.location or f"{self.path}/messages/m-{len(service.received)}")
+                self.send_header("Content-Length", str(len(service.answer)))
                 self.end_headers()
+                self.wfile.write(service.answer)
 
             def log_message(self, *args):
                 pass
@@ -303,7 +309,9 @@ def vapid(settings):
 
 
 @pytest.fixture
-def push_service():
+def push_service(settings):
+    # A push service on loopback is reached only because the operator names it, as an IP address.
+    settings.PUSH_SERVICE_HOSTS = [*settings.PUSH_SERVICE_HOSTS, "127.0.0.1"]
     service = PushService()
     thread = threading.Thread(target=service.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -370,6 +378,81 @@ def test_push_without_an_active_subscription_fails_for_good(k9, operator, vapid,
         WebPushChannel().send(delivery_of(launch(k9, operator), "Ann", "push"))
     assert raised.value.permanent
     assert push_service.received == []
+
+
+# Only push services the operator allows, at addresses checked when sending
+
+@pytest.fixture
+def push_by_webpush(settings, vapid):
+    settings.MUSTER_CHANNELS = {**settings.MUSTER_CHANNELS, "push": "callouts.channels.push.WebPushChannel"}
+
+
+def subscribe(person, endpoint: str) -> PushSubscription:
+    """A subscription saved before the allow-list existed (or since taken off it): no check on the way in."""
+    public = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    ContactMethod.objects.filter(person=person, kind="push").update(address=endpoint)
+    return PushSubscription.objects.create(person=person, endpoint=endpoint, p256dh=b64url(public),
+                                           auth=b64url(os.urandom(16)))
+
+
+def test_a_push_service_on_loopback_is_refused_unless_the_operator_names_it(k9, operator, vapid, push_service,
+                                                                           ann_subscribed, settings, network):
+    settings.PUSH_SERVICE_HOSTS = [h for h in settings.PUSH_SERVICE_HOSTS if h != "127.0.0.1"]
+    with pytest.raises(ChannelError) as raised:
+        WebPushChannel().send(delivery_of(launch(k9, operator), "Ann", "push"))
+    assert (raised.value.permanent, raised.value.code) == (True, "endpoint-refused")
+    assert str(raised.value) == ("Push endpoint refused, nothing sent: 127.0.0.1 is not one of the push services "
+                                 "allowed (PUSH_SERVICE_HOSTS).")
+    assert push_service.received == [] and network.connected == []
+    ann_subscribed.refresh_from_db()
+    assert ann_subscribed.active  # allowing the host again brings the pushes back
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.20.30.40", "169.254.169.254", "fd00:ec2::254",
+                                     "::ffff:127.0.0.1"])
+def test_a_push_service_name_that_resolves_to_an_internal_address_is_refused_when_sending(
+        k9, operator, vapid, network, address):
+    network.dns["updates.push.services.mozilla.com"] = [address]
+    subscribe(k9.people["Ann"], "https://updates.push.services.mozilla.com/wpush/v2/gAAAA")
+    with pytest.raises(ChannelError) as raised:
+        WebPushChannel().send(delivery_of(launch(k9, operator), "Ann", "push"))
+    assert (raised.value.permanent, raised.value.code) == (True, "endpoint-refused")
+    assert "resolves to an address not allowed" in str(raised.value)
+    assert network.connected == []
+
+
+def test_a_push_service_redirect_is_not_followed(k9, operator, vapid, push_service, ann_subscribed):
+    push_service.status, push_service.location = 307, push_service.endpoint.replace("device-1", "elsewhere")
+    with pytest.raises(ChannelError) as raised:
+        WebPushChannel().send(delivery_of(launch(k9, operator), "Ann", "push"))
+    assert raised.value.permanent
+    assert str(raised.value) == "Push service answered 307 Temporary Redirect (redirects are not followed)"
+    assert push_service.paths == ["/push/v2/device-1"]
+
+
+def test_what_a_push_service_answers_is_never_stored(k9, operator, vapid, push_service, ann_subscribed):
+    push_service.status, push_service.answer = 400, b"redis at 10.0.0.5:6379 said NOAUTH; token=abc123"
+    with pytest.raises(ChannelError) as raised:
+        WebPushChannel().send(delivery_of(launch(k9, operator), "Ann", "push"))
+    assert str(raised.value) == "Push service answered 400 Bad Request"
+
+
+@pytest.mark.django_db(transaction=True)  # the batch's sends run in threads, on their own connections
+def test_a_refused_push_endpoint_fails_its_delivery_and_the_rest_of_the_batch_is_sent(
+        k9, operator, push_by_webpush, push_service, ann_subscribed, network):
+    subscribe(k9.people["Ben"], f"http://localhost:{closed_port()}/")
+    callout = launch(k9, operator)
+    deliveries_send(delivery_ids=list(Delivery.objects.filter(recipient__callout=callout, channel="push")
+                                      .values_list("id", flat=True)))
+    ann, ben = delivery_of(callout, "Ann", "push"), delivery_of(callout, "Ben", "push")
+    assert (ann.state, ann.provider_message_id) == (Delivery.State.SENT, "m-1")
+    assert (ben.state, ben.error_code) == (Delivery.State.FAILED, "endpoint-refused")
+    assert ben.error == ("Push endpoint refused, nothing sent: localhost is not one of the push services allowed "
+                         "(PUSH_SERVICE_HOSTS).")
+    assert network.connected == ["127.0.0.1"]  # Ann's push service only
+    cat = delivery_of(callout, "Cat", "push")
+    assert (cat.state, cat.error_code) == (Delivery.State.FAILED, "no-subscription")
 
 
 # Which classes serve the channels

@@ -25,6 +25,7 @@ from reports.models import (
 )
 from tests.factories import login_verified
 from tests.reports.conftest import NOW, SIMPLE_SCHEMA, reachable
+from tests.reports.test_schema_safety import HOSTILE
 
 
 @pytest.fixture
@@ -418,3 +419,73 @@ def test_a_webhook_must_be_https(admin_client, db):
     assert response.status_code == 200
     assert "https://" in errors_of(response)
     assert not PartnerAgency.objects.exists()
+
+
+@pytest.mark.parametrize("url", [
+    "https://127.0.0.1:8443/hook", "https://localhost/hook", "https://169.254.169.254/latest/meta-data/",
+    "https://[::ffff:10.0.0.1]/hook", "https://[fd00:ec2::254]/", "https://10.1.2.3/hook",
+    "https://intranet.partner.example/hook",
+])
+def test_a_webhook_address_inside_our_network_is_a_form_error_on_the_address(admin_client, network, url):
+    network.dns["intranet.partner.example"] = ["10.1.2.3"]
+
+    response = admin_client.post(reverse("admin:reports_partneragency_add"), {
+        "name": "Inside", "webhook_url": url, "webhook_secret": "s", "active": "on",
+    })
+
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["webhook_url"]
+    assert "not allowed" in error and "WEBHOOK_ALLOWED_HOSTS" in error
+    assert not PartnerAgency.objects.exists()
+    assert network.connected == []
+
+
+def test_a_webhook_on_a_public_address_is_saved(admin_client, network):
+    network.dns["hooks.partner.example"] = ["93.184.216.34"]
+
+    response = admin_client.post(reverse("admin:reports_partneragency_add"), {
+        "name": "Outside", "webhook_url": "https://hooks.partner.example/muster", "webhook_secret": "s",
+        "active": "on",
+    })
+
+    assert response.status_code == 302
+    assert PartnerAgency.objects.get().webhook_url == "https://hooks.partner.example/muster"
+    assert network.connected == []  # looked up, never contacted
+
+
+def test_a_webhook_host_the_operator_named_may_be_inside_our_network(admin_client, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+
+    response = admin_client.post(reverse("admin:reports_partneragency_add"), {
+        "name": "Relay", "webhook_url": "https://127.0.0.1:8443/hook", "webhook_secret": "s", "active": "on",
+    })
+
+    assert response.status_code == 302
+    assert PartnerAgency.objects.get().webhook_url == "https://127.0.0.1:8443/hook"
+
+
+# Schemas that would make the server fetch, hang or burn CPU (tests/reports/test_schema_safety.py has them all)
+
+def test_the_admin_is_told_why_a_schema_with_a_remote_ref_cannot_be_published(admin_client, simple_type, network):
+    version = ReportTypeVersion.objects.create(report_type=simple_type, number=2, schema=HOSTILE["remote $ref"][0],
+                                               grading_field="grading")
+
+    response = admin_client.post(reverse("admin:reports_reporttypeversion_changelist"),
+                                 {"action": "publish_versions", "_selected_action": [version.pk]}, follow=True)
+
+    page = response.content.decode()
+    assert "not published" in page and "points outside the schema" in page
+    assert "https://schemas.partner.example/person.json" in page
+    assert network.lookups == [] and network.connected == []
+
+
+def test_saving_a_draft_with_a_remote_ref_is_a_form_error_on_the_schema(admin_client, simple_type, network):
+    url = reverse("admin:reports_reporttypeversion_add")
+    schema = '{"type": "object", "properties": {"p": {"$ref": "https://schemas.partner.example/p.json"}}}'
+
+    response = admin_client.post(url, {"report_type": simple_type.pk, "number": 2, "schema": schema,
+                                       "promoted_fields": "[]", "summary_fields": "[]", "grading_field": ""})
+
+    assert response.status_code == 200
+    assert "points outside the schema" in " ".join(response.context["adminform"].form.errors["schema"])
+    assert not ReportTypeVersion.objects.filter(number=2).exists()

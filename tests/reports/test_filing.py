@@ -23,7 +23,7 @@ from reports.services.filing import (
     report_submit,
 )
 
-from .conftest import NOW
+from .conftest import NOW, SIMPLE_SCHEMA
 
 AMY = {"name": "Amy Clarke", "age": 9, "grading": "high", "description": "Long brown hair"}
 # Box around the point 51.4613, -0.1145 (longitude first, as GeoJSON has it).
@@ -173,6 +173,39 @@ def test_submitting_an_incomplete_draft_names_what_is_missing_and_leaves_it_a_dr
     assert refused.value.errors == {"data.grading": ["grading: this field is required."]}
     draft.refresh_from_db()
     assert draft.state == "draft"
+
+
+@pytest.fixture
+def remote_ref_type(simple_type):
+    """A form published before publishing refused remote references: its "person" field refers to a server."""
+    ReportTypeVersion.objects.filter(report_type=simple_type).update(schema={
+        **SIMPLE_SCHEMA, "properties": {**SIMPLE_SCHEMA["properties"],
+                                        "person": {"$ref": "http://127.0.0.1:8199/person.json"}}})
+    return simple_type
+
+
+def test_a_report_that_does_not_use_a_remote_ref_of_its_form_is_filed_without_fetching_it(officer, remote_ref_type,
+                                                                                         network):
+    report, _ = submit(officer, remote_ref_type)
+
+    assert report.state == "submitted"
+    assert network.lookups == [] and network.connected == []
+
+
+def test_a_draft_that_reaches_a_remote_ref_of_its_form_cannot_be_submitted_and_stays_a_draft(
+        officer, remote_ref_type, network):
+    data = {**AMY, "person": {"name": "Amy"}}
+    draft, _ = report_draft_save(report_id=uuid.uuid4(), report_type=remote_ref_type, actor=officer.user,
+                                 data=data, place=Place(), captured_at=None)
+
+    with pytest.raises(ReportInvalid) as refused:
+        report_draft_submit(report=draft, actor=officer.user)
+
+    [message] = refused.value.errors["data"]
+    assert "form cannot be checked" in message and "Nothing was lost" in message
+    draft.refresh_from_db()
+    assert (draft.state, draft.data) == ("draft", data)
+    assert network.lookups == [] and network.connected == []
 
 
 def test_only_the_author_edits_a_draft_and_a_submitted_report_is_not_a_draft(beats, officer, simple_type):

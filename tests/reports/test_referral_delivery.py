@@ -75,6 +75,7 @@ class Partner(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), PartnerHandler)
         self.statuses: list[int] = []
         self.received: list[dict] = []
+        self.answer = b"{}"
 
     @property
     def url(self) -> str:
@@ -91,15 +92,18 @@ class PartnerHandler(BaseHTTPRequestHandler):
         self.server.received.append({"headers": dict(self.headers), "payload": json.loads(body), "signed": signed,
                                      "status": status})
         self.send_response(status)
+        self.send_header("Location", "https://elsewhere.example/hooks")
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(self.server.answer)
 
     def log_message(self, *args):
         pass
 
 
 @pytest.fixture
-def partner():
+def partner(settings):
+    # A webhook on loopback is reached only because the operator names its host.
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     server = Partner()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -181,7 +185,8 @@ def test_an_smtp_4xx_is_retried_later(emailed, referred, smtp_server):
     delivery.refresh_from_db()
     assert delivery.state == "pending" and delivery.due_at > NOW
     assert attempts(delivery) == [(1, False, "450")]
-    assert "Mailbox busy" in delivery.error
+    # The reply code is kept with our own words; the server's text is not.
+    assert delivery.error == "Mail server answered 450 (refused for now, to try again later)"
 
 
 def test_an_smtp_5xx_fails_the_delivery_at_once(emailed, referred, smtp_server, caplog):
@@ -263,14 +268,78 @@ def test_a_webhook_answering_408_429_or_5xx_is_retried(hooked, referred, partner
     assert attempts(delivery) == [(1, False, str(status))]
 
 
-def test_an_unreachable_webhook_is_retried(simple_type, referred):
+def test_an_unreachable_webhook_is_retried(simple_type, referred, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     agency = make_agency("Nobody home", email="", webhook_url=f"http://127.0.0.1:{free_port()}/hook",
                          webhook_secret=SECRET)
     make_rule(simple_type, agency)
     delivery = referred().deliveries.get()
     delivery.refresh_from_db()
     assert delivery.state == "pending"
-    assert "Could not reach the webhook" in delivery.attempt_log.get().detail
+    assert delivery.attempt_log.get().detail == "Could not reach the webhook: could not connect"
+
+
+# Only addresses that are allowed, checked when sending; nothing the far end says is kept
+
+def test_a_webhook_on_loopback_is_refused_unless_the_operator_names_it(hooked, referred, partner, settings, network):
+    settings.WEBHOOK_ALLOWED_HOSTS = []
+    referral = referred()
+    delivery = referral.deliveries.get()
+    assert (delivery.state, attempts(delivery)) == ("failed", [(1, False, "refused")])
+    assert delivery.error == ("Webhook address refused, nothing sent: The address must use https://.")
+    assert partner.received == [] and network.connected == []
+    assert LogEntry.objects.filter(additional_data__event="referral_delivery_failed").count() == 1
+    assert list(overdue_referrals()) == [referral]
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1:8199/hook", "https://[::ffff:127.0.0.1]:8199/hook",
+                                 "https://169.254.169.254/latest/meta-data/", "https://localhost:6379/"])
+def test_an_agency_saved_with_an_internal_webhook_still_gets_its_email_and_the_webhook_fails(
+        simple_type, referred, smtp_server, network, url):
+    make_rule(simple_type, make_agency(webhook_url=url, webhook_secret=SECRET))
+    referral = referred()
+    email, webhook = referral.deliveries.order_by("channel")
+    assert (email.state, webhook.state) == ("delivered", "failed")
+    assert attempts(webhook) == [(1, False, "refused")] and "nothing sent" in webhook.error
+    assert len(smtp_server.messages) == 1
+    assert network.connected == ["127.0.0.1"]  # the mail server only
+
+
+@pytest.mark.parametrize("address", ["10.0.0.5", "169.254.169.254", "fd00:ec2::254", "::ffff:192.168.0.1"])
+def test_a_webhook_host_that_resolves_to_an_internal_address_when_sending_is_refused(
+        simple_type, referred, network, address):
+    network.dns["hooks.partner.example"] = [address]
+    make_rule(simple_type, make_agency(email="", webhook_url="https://hooks.partner.example/muster",
+                                       webhook_secret=SECRET))
+    delivery = referred().deliveries.get()
+    assert (delivery.state, attempts(delivery)) == ("failed", [(1, False, "refused")])
+    assert "hooks.partner.example resolves to an address not allowed" in delivery.error
+    assert network.connected == []
+
+
+def test_what_a_webhook_answers_is_never_stored(hooked, referred, partner):
+    partner.statuses, partner.answer = [500], b"Traceback: redis at 10.0.0.5:6379 refused; DB password=hunter2"
+    delivery = referred().deliveries.get()
+    [attempt] = delivery.attempt_log.all()
+    delivery.refresh_from_db()
+    assert attempt.detail == delivery.error == "The webhook answered 500 Internal Server Error"
+
+
+def test_a_webhook_redirect_fails_for_good_and_is_not_followed(hooked, referred, partner):
+    partner.statuses = [302]
+    delivery = referred().deliveries.get()
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.error) == ("failed", "The webhook answered 302 Found (redirects are not followed)")
+    assert len(partner.received) == 1
+
+
+def test_a_failed_connection_is_stored_in_our_words_without_hosts_or_ports(simple_type, referred, partner, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    port = partner.server_address[1]  # it speaks plain HTTP: the TLS handshake fails
+    make_rule(simple_type, make_agency(email="", webhook_url=f"https://127.0.0.1:{port}/hook", webhook_secret=SECRET))
+    delivery = referred().deliveries.get()
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.error) == ("pending", "Could not reach the webhook: the TLS handshake failed")
 
 
 # Retries, leases and claims

@@ -4,6 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import StrictCharField
+from config.outbound import push_policy, url_problem
+from units.api.schedule_serializers import StrictIntegerField
 from units.authentication import login_with_second_factor
 from units.models import ContactMethod, Device, Membership, Person, PushSubscription
 
@@ -104,9 +106,18 @@ class PushKeysSerializer(serializers.Serializer):
 class PushSubscriptionInputSerializer(serializers.Serializer):
     """The browser's ``PushSubscription.toJSON()``, as it comes."""
 
-    endpoint = serializers.URLField(max_length=500)
+    endpoint = serializers.URLField(
+        max_length=500, help_text="The push service's address for this browser: https:// on a push service Muster "
+        "sends to (PUSH_SERVICE_HOSTS: by default Firebase, Mozilla, Apple and Windows push). Any other is a 400.")
     keys = PushKeysSerializer()
-    expirationTime = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815 (the browser's name)
+    expirationTime = StrictIntegerField(  # noqa: N815 (the browser's name)
+        required=False, allow_null=True, help_text="Milliseconds since 1970 as a whole number, or null.")
+
+    def validate_endpoint(self, value):
+        # Checked again when each push is sent, against the address connected to; this is for a clear 400.
+        if problem := url_problem(value, push_policy()):
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class PushSubscriptionSerializer(serializers.ModelSerializer):
