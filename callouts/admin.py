@@ -16,7 +16,6 @@ from callouts.models import (
     ResponseRecord,
     TierWait,
 )
-from callouts.need import describe
 from units.models import Tier
 
 STATE_COLOURS = {
@@ -89,11 +88,7 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
 
     @admin.display(description="need")
     def need(self, policy):
-        requirements = [
-            {"role": r.role, "count": r.count} if r.role else {"qualification": r.qualification.code, "count": r.count}
-            for r in policy.requirements.all()
-        ]
-        return describe({"quorum": policy.quorum, "requirements": requirements})
+        return policy.need().describe()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

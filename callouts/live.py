@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from callouts import need as needs
 from callouts.models import Callout, Delivery, Heartbeat, Recipient
 from callouts.selectors import overdue_problems
 from units.models import ContactMethod, Membership
@@ -69,7 +68,7 @@ class LiveCallout:
 
     @property
     def need(self) -> str:
-        return needs.describe(self.callout.need)
+        return self.callout.frozen_need.describe()
 
     @property
     def since_launch(self) -> str:

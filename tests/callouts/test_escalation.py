@@ -8,7 +8,14 @@ from django.contrib.auth.models import Group
 
 from callouts import tasks
 from callouts.models import Callout, Delivery, EscalationPolicy, NeedRequirement, Recipient, RecordedMessage
-from callouts.services.callouts import CalloutError, callout_launch, callout_respond, escalations_due
+from callouts.idempotency import IdempotencyKey, IdempotencyKeyReused
+from callouts.services.callouts import (
+    CalloutError,
+    callout_launch,
+    callout_launch_once,
+    callout_respond,
+    escalations_due,
+)
 from tests.callouts.conftest import reachable_person
 from units.models import FixedRule, Membership, Override
 
@@ -315,9 +322,20 @@ def test_cancelling_tells_everyone_who_accepted_to_stand_down(k9, operator):
 
 
 def test_a_retried_launch_with_the_same_key_pages_once(k9, operator):
-    first = launch(k9, operator, idempotency_key="cad-123")
-    again = launch(k9, operator, idempotency_key="cad-123")
-    assert again.pk == first.pk
+    key = IdempotencyKey(origin=Callout.KeyOrigin.API, value="cad-123")
+    first, created = callout_launch_once(unit=k9, message="Missing child", actor=operator, key=key)
+    again, created_again = callout_launch_once(unit=k9, message="Missing child", actor=operator, key=key)
+    assert (again.pk, created, created_again) == (first.pk, True, False)
+    assert Callout.objects.count() == 1
+    assert Delivery.objects.filter(recipient__callout=first).count() == 9  # 3 people on primary, 3 channels
+
+
+def test_a_key_reused_for_another_launch_is_refused_and_pages_nobody(k9, operator):
+    key = IdempotencyKey(origin=Callout.KeyOrigin.API, value="cad-123")
+    first, _ = callout_launch_once(unit=k9, message="Missing child", actor=operator, key=key)
+    with pytest.raises(IdempotencyKeyReused) as refused:
+        callout_launch_once(unit=k9, message="Missing child", actor=operator, key=key, exercise=True)
+    assert refused.value.callout == first
     assert Callout.objects.count() == 1
 
 
