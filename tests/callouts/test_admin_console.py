@@ -18,8 +18,8 @@ from callouts.live import TIMERS_DOWN
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, NeedRequirement, RecordedMessage, TierWait
 from callouts.need import Need, Requirement
 from callouts.services.callouts import callout_close, callout_launch, callout_respond
-from tests.callouts.conftest import reachable_person
 from tests.browser import submitted
+from tests.callouts.conftest import reachable_person
 from tests.factories import add_member, login_verified, make_unit
 from units.models import FixedRule, Membership, Qualification
 from units.services import device_enrol
@@ -556,7 +556,7 @@ def test_callout_list_takes_the_same_queries_however_many_callouts(console, k9, 
 
     launch(k9, dispatcher)
     one = list_queries()
-    for n in range(4):
+    for _ in range(4):
         launch(k9, dispatcher)
 
     assert list_queries() == one
@@ -636,6 +636,27 @@ def test_policy_edited_in_the_admin_drives_the_next_callout(chief_client, k9, di
     callout = launch(k9, dispatcher)
     assert callout.frozen_policy.wait_seconds(1) == 120
     assert callout.frozen_need == Need(quorum=2, requirements=(Requirement(kind="role", code="team_leader"),))
+
+
+@pytest.mark.parametrize(("quorum", "rows", "problem"), [
+    (1, [("team_leader", 2)], "2 team leader is more than the 1 accept needed"),
+    (3, [("commander", 1), ("commander", 1)], "Commander is asked for twice"),
+])
+def test_a_policy_whose_requirements_no_launch_could_ask_for_is_refused(chief_client, k9, quorum, rows, problem):
+    policy = EscalationPolicy.objects.create(unit=k9)
+    data = {
+        "wait_minutes": 5, "quorum": quorum, "move_on_when_hopeless": "on", "repeat_count": 0,
+        "tier_waits-TOTAL_FORMS": 0, "tier_waits-INITIAL_FORMS": 0,
+        "requirements-TOTAL_FORMS": len(rows), "requirements-INITIAL_FORMS": 0,
+        **{f"requirements-{n}-{name}": value for n, (role, count) in enumerate(rows)
+           for name, value in (("role", role), ("count", count))},
+    }
+
+    response = chief_client.post(reverse("admin:callouts_escalationpolicy_change", args=[policy.pk]), data)
+
+    assert response.status_code == 200
+    assert problem in text_of(response)
+    assert not policy.requirements.exists()
 
 
 def test_unit_without_a_policy_is_offered_a_new_one_from_its_page(chief_client, k9):

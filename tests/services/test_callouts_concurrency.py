@@ -7,8 +7,9 @@ import pytest
 from auditlog.models import LogEntry
 from django.utils import timezone
 
+from callouts.idempotency import IdempotencyKey
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, RecordedMessage, ResponseRecord
-from callouts.services.callouts import callout_launch, callout_respond, escalations_due
+from callouts.services.callouts import callout_launch, callout_launch_once, callout_respond, escalations_due
 from callouts.tasks import heartbeat
 from tests.services.conftest import in_threads, make_callout_unit, paused, wait_for
 
@@ -137,14 +138,16 @@ def test_launches_with_the_same_key_at_once_all_get_one_callout_and_the_unit_is_
     worker_factory.start(pool="solo")
     unit = make_callout_unit(primary=4)
     for round_ in range(KEYED_ROUNDS):
-        launch = functools.partial(callout_launch, unit=unit, message="Armed suspect, Bank Street", actor=operator,
-                                   incident_ref=f"CAD-{round_}", idempotency_key=f"cad-{round_}")
+        key = IdempotencyKey(origin=Callout.KeyOrigin.API, value=f"cad-{round_}")
+        launch = functools.partial(callout_launch_once, unit=unit, message="Armed suspect, Bank Street",
+                                   actor=operator, incident_ref=f"CAD-{round_}", key=key)
 
         results = in_threads(*(after(delay, launch) for delay in TWINS_STAGGER))
 
         errors = [r for r in results if isinstance(r, Exception)]
         assert not errors, errors
-        assert len({callout.pk for callout in results}) == 1
+        assert len({callout.pk for callout, _ in results}) == 1
+        assert [created for _, created in results].count(True) == 1
     assert Callout.objects.count() == KEYED_ROUNDS
     handed = RecordedMessage.objects.filter(delivery__recipient__callout__unit=unit)
     assert wait_for(lambda: handed.count() == KEYED_ROUNDS * 4 * 3), f"{handed.count()} alerts handed over"
