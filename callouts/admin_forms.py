@@ -23,7 +23,7 @@ class RequirementForm(forms.Form):
 
     requirement = forms.ChoiceField(label="Role or qualification", choices=requirement_choices, required=False)
     count = forms.IntegerField(label="How many", min_value=1, max_value=MAX_QUORUM, required=False,
-                               widget=forms.NumberInput(attrs={"style": "width: 5em"}))
+                               widget=forms.NumberInput(attrs={"class": "vIntegerField"}))
 
     def chosen(self) -> Requirement | None:
         """The requirement this row asks for; None for an empty or removed row. A count left empty means one."""
