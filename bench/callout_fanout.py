@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -293,7 +293,8 @@ def set_deadline(callout, seconds: float) -> datetime:
     from callouts.models import Callout
 
     deadline = timezone.now() + timedelta(seconds=seconds)
-    policy = {**callout.policy, "waits": {**callout.policy["waits"], "1": max(1, round(seconds))}}
+    frozen = callout.frozen_policy
+    policy = replace(frozen, waits={**frozen.waits, 1: max(1, round(seconds))}).to_json()
     Callout.objects.filter(pk=callout.pk).update(policy=policy, escalate_at=deadline)
     return deadline
 

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -16,7 +18,7 @@ from callouts.models import (
     ResponseRecord,
     TierWait,
 )
-from callouts.need import describe
+from callouts.need import QUALIFICATION, ROLE, Need, Requirement
 from units.models import Tier
 
 STATE_COLOURS = {
@@ -51,8 +53,26 @@ class TierWaitInline(admin.TabularInline):
         return formset
 
 
+class NeedRequirementFormSet(BaseInlineFormSet):
+    """The policy's requirements must make a need a launch can ask for: none above the quorum, none twice."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        rows = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        need = Need(quorum=self.instance.quorum, requirements=tuple(
+            Requirement(kind=ROLE, code=row["role"], count=row["count"]) if row.get("role")
+            else Requirement(kind=QUALIFICATION, code=row["qualification"].code, count=row["count"])
+            for row in rows
+        ))
+        if problems := need.problems():
+            raise ValidationError(problems)
+
+
 class NeedRequirementInline(admin.TabularInline):
     model = NeedRequirement
+    formset = NeedRequirementFormSet
     extra = 0
     verbose_name = "required role or qualification"
     verbose_name_plural = "required roles and qualifications among the accepts"
@@ -89,11 +109,7 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
 
     @admin.display(description="need")
     def need(self, policy):
-        requirements = [
-            {"role": r.role, "count": r.count} if r.role else {"qualification": r.qualification.code, "count": r.count}
-            for r in policy.requirements.all()
-        ]
-        return describe({"quorum": policy.quorum, "requirements": requirements})
+        return policy.need().describe()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

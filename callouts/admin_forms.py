@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.core.exceptions import ValidationError
 
 from callouts.models import Callout, EscalationPolicy, Recipient
+from callouts.need import MAX_QUORUM, MAX_REQUIREMENTS, QUALIFICATION, ROLE, Need, Requirement
 from units.models import ContactMethod, Membership, Person, Qualification, Unit
 
 
@@ -10,43 +12,79 @@ class UnitChoiceForm(forms.Form):
     unit = forms.ModelChoiceField(queryset=Unit.objects.filter(active=True), empty_label=None)
 
 
+def requirement_choices() -> list:
+    roles = [(Requirement(kind=ROLE, code=value).key, label) for value, label in Membership.Role.choices]
+    qualifications = [(Requirement(kind=QUALIFICATION, code=q.code).key, q.name) for q in Qualification.objects.all()]
+    return [("", "---------"), ("Roles", roles), ("Qualifications", qualifications)]
+
+
+class RequirementForm(forms.Form):
+    """One row of the need: how many of the accepts must hold a role or a qualification."""
+
+    requirement = forms.ChoiceField(label="Role or qualification", choices=requirement_choices, required=False)
+    count = forms.IntegerField(label="How many", min_value=1, max_value=MAX_QUORUM, required=False,
+                               widget=forms.NumberInput(attrs={"class": "vIntegerField"}))
+
+    def chosen(self) -> Requirement | None:
+        """The requirement this row asks for; None for an empty or removed row. A count left empty means one."""
+        data = self.cleaned_data
+        if not data.get("requirement") or data.get("DELETE"):
+            return None
+        return Requirement.from_key(data["requirement"], data.get("count") or 1)
+
+
+RequirementFormSet = forms.formset_factory(RequirementForm, extra=3, can_delete=True, max_num=MAX_REQUIREMENTS,
+                                           validate_max=True)
+
+
 class LaunchForm(forms.Form):
+    """The launch, with the need edited row by row: every requirement of the policy is a row of its own, so a
+    launch that leaves the need alone asks exactly what the policy asks."""
+
     unit = forms.ModelChoiceField(queryset=Unit.objects.filter(active=True), widget=forms.HiddenInput)
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "autofocus": True}),
                               help_text="What, where, and where to report. Sent as written to everyone alerted.")
     incident_ref = forms.CharField(label="Incident reference", max_length=60, required=False)
     priority = forms.ChoiceField(choices=Callout.Priority.choices, initial=Callout.Priority.URGENT)
     exercise = forms.BooleanField(label="Exercise", required=False, help_text="A drill: kept out of statistics.")
-    quorum = forms.IntegerField(label="Accepts needed", min_value=1)
-    team_leaders = forms.IntegerField(label="Of whom team leaders", min_value=0, initial=0)
-    qualifications = forms.ModelMultipleChoiceField(
-        queryset=Qualification.objects.all(), required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="At least one accept must hold each qualification chosen.",
-    )
+    quorum = forms.IntegerField(label="Accepts needed", min_value=1, max_value=MAX_QUORUM)
     # Made when the form is first shown, so a second click on "Launch" finds the callout the first one made.
-    idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    idempotency_key = forms.RegexField(
+        regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput,
+        error_messages={"invalid": "This launch form was not made by Muster: check the details and launch again."},
+    )
 
-    def need(self) -> dict:
-        data = self.cleaned_data
-        requirements = []
-        if data["team_leaders"]:
-            requirements.append({"role": Membership.Role.TEAM_LEADER.value, "count": data["team_leaders"]})
-        requirements += [{"qualification": q.code, "count": 1} for q in data["qualifications"]]
-        return {"quorum": data["quorum"], "requirements": requirements}
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.requirements = RequirementFormSet(self.data if self.is_bound else None, prefix="requirements",
+                                               initial=self.initial.get("requirements"))
+
+    def clean(self):
+        data = super().clean()
+        if not self.requirements.is_valid():
+            raise ValidationError("Correct the required roles and qualifications below.")
+        if "quorum" in data:
+            for problem in self.need().problems():
+                self.add_error(None, problem)
+        return data
+
+    def need(self) -> Need:
+        chosen = (row.chosen() for row in self.requirements.forms if row.cleaned_data)
+        return Need(quorum=self.cleaned_data["quorum"], requirements=tuple(r for r in chosen if r))
+
+    def initial_again(self) -> dict:
+        """What the form was given, as a fresh form's initial values: removed rows gone, empty rows back."""
+        return {**self.cleaned_data, **need_initial(self.need())}
 
 
 def launch_initial(unit: Unit) -> dict:
-    """The need the unit's escalation policy asks for, or the defaults when it has none yet."""
-    policy = EscalationPolicy.objects.filter(unit=unit).prefetch_related("requirements__qualification").first()
-    if policy is None:
-        return {"unit": unit, "quorum": EscalationPolicy._meta.get_field("quorum").default, "team_leaders": 0}
-    requirements = list(policy.requirements.all())
-    return {
-        "unit": unit,
-        "quorum": policy.quorum,
-        "team_leaders": sum(r.count for r in requirements if r.role == Membership.Role.TEAM_LEADER),
-        "qualifications": [r.qualification for r in requirements if r.qualification_id],
-    }
+    """The need the unit's escalation policy asks for (its defaults when it has none), every requirement a row."""
+    return {"unit": unit, **need_initial(EscalationPolicy.for_unit(unit).need())}
+
+
+def need_initial(need: Need) -> dict:
+    return {"quorum": need.quorum,
+            "requirements": [{"requirement": r.key, "count": r.count} for r in need.requirements]}
 
 
 class AddPeopleForm(forms.Form):

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from callouts import live as lives
@@ -28,15 +29,15 @@ from callouts.admin_forms import (
     UpdateForm,
     launch_initial,
 )
+from callouts.idempotency import IdempotencyKey, IdempotencyKeyReused
 from callouts.models import Callout, EscalationPolicy
-from callouts.need import describe
 from callouts.services.callouts import (
     CalloutError,
     callout_add_people,
     callout_cancel,
     callout_close,
     callout_escalate_now,
-    callout_launch,
+    callout_launch_once,
     callout_resend_unanswered,
     callout_send_update,
 )
@@ -55,21 +56,34 @@ def launch(request):
     if not picker.is_valid():
         return render(request, "admin/callouts/callout/launch_unit.html", "Launch callout", {"picker": picker})
     unit = picker.cleaned_data["unit"]
-    form = LaunchForm(initial={**launch_initial(unit), "idempotency_key": uuid.uuid4().hex})
-    context = {"form": form, "unit": unit}
-    return render(request, "admin/callouts/callout/launch.html", f"Launch callout: {unit}", context)
+    return launch_page(request, LaunchForm(initial={**launch_initial(unit), "idempotency_key": new_key()}))
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def launch_page(request, form):
+    unit = form.cleaned_data.get("unit") if form.is_bound else form.initial["unit"]
+    return render(request, "admin/callouts/callout/launch.html", f"Launch callout: {unit or ''}",
+                  {"form": form, "unit": unit})
 
 
 def launch_post(request, form):
-    if not form.is_valid() or "edit" in request.POST:
-        unit = form.cleaned_data.get("unit")
-        return render(request, "admin/callouts/callout/launch.html", f"Launch callout: {unit or ''}",
-                      {"form": form, "unit": unit})
+    if not form.is_valid():
+        if "idempotency_key" in form.errors:
+            # A key Muster did not make gets a fresh one, so the corrected form can be launched.
+            form = LaunchForm({**request.POST.dict(), "idempotency_key": new_key()})
+            form.is_valid()
+            form.add_error(None, "This launch form was not made by Muster: check the details and launch again.")
+        return launch_page(request, form)
+    if "edit" in request.POST:
+        return launch_page(request, LaunchForm(initial=form.initial_again()))
     if "confirm" in request.POST:
         return launch_confirmed(request, form)
     unit = form.cleaned_data["unit"]
     first, later = preview_lists(unit)
-    context = {"form": form, "unit": unit, "first": first, "later": later, "need": describe(form.need())}
+    context = {"form": form, "unit": unit, "first": first, "later": later, "need": form.need().describe()}
     return render(request, "admin/callouts/callout/launch_confirm.html", f"Confirm callout: {unit}", context)
 
 
@@ -87,13 +101,23 @@ def preview_lists(unit) -> tuple[tuple[str, list] | None, list[tuple[str, list]]
 
 def launch_confirmed(request, form):
     data = form.cleaned_data
-    callout = callout_launch(
-        unit=data["unit"], message=data["message"], actor=request.user, incident_ref=data["incident_ref"],
-        need=form.need(), priority=data["priority"], exercise=data["exercise"],
-        idempotency_key=data["idempotency_key"],
-    )
-    messages.success(request, f"Callout launched: {callout.recipients.filter(notified_at__isnull=False).count()} "
-                              "people are being alerted.")
+    key = IdempotencyKey(origin=Callout.KeyOrigin.ADMIN, value=data["idempotency_key"])
+    try:
+        callout, created = callout_launch_once(
+            unit=data["unit"], message=data["message"], actor=request.user, key=key, incident_ref=data["incident_ref"],
+            need=form.need(), priority=data["priority"], exercise=data["exercise"],
+        )
+    except IdempotencyKeyReused as reused:
+        live_url = reverse("admin:callouts_callout_live", args=[reused.callout.pk])
+        messages.error(request, format_html(
+            'This launch form already launched another callout, <a href="{}">{}</a>, so nothing was launched now. '
+            "If a second callout is needed, check the details below and launch it.", live_url, reused.callout))
+        return launch_page(request, LaunchForm(initial={**form.initial_again(), "idempotency_key": new_key()}))
+    if created:
+        alerted = callout.recipients.filter(notified_at__isnull=False).count()
+        messages.success(request, f"Callout launched: {alerted} people are being alerted.")
+    else:
+        messages.info(request, "This callout had been launched already by this form; nobody was paged twice.")
     return redirect("admin:callouts_callout_live", callout.pk)
 
 
@@ -214,10 +238,9 @@ def policy_of_unit(request, unit_id):
         return redirect("admin:callouts_escalationpolicy_change", policy.pk)
     if request.user.has_perm("callouts.add_escalationpolicy"):
         return redirect(f"{reverse('admin:callouts_escalationpolicy_add')}?unit={unit.pk}")
-    defaults = EscalationPolicy()
-    need = describe({"quorum": defaults.quorum})
+    defaults = EscalationPolicy.for_unit(unit)
     messages.info(request, f"{unit} has no escalation policy of its own, so its callouts wait "
-                           f"{defaults.wait_minutes} minutes on each list and need {need}.")
+                           f"{defaults.wait_minutes} minutes on each list and need {defaults.need().describe()}.")
     return redirect("admin:callouts_escalationpolicy_changelist")
 
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from callouts import need as needs
 from callouts.clock import db_now
 from callouts.health import clock_problems, timer_problems
 from callouts.models import Callout, Delivery, Recipient
@@ -67,7 +66,7 @@ class LiveCallout:
 
     @property
     def need(self) -> str:
-        return needs.describe(self.callout.need)
+        return self.callout.frozen_need.describe()
 
     @property
     def since_launch(self) -> str:
@@ -118,7 +117,7 @@ def live_callout(callout_id: int) -> LiveCallout:
         group = tiers[key]
         group.alerted = group.alerted or recipient.notified_at is not None
         group.rows.append(PersonRow(recipient, cells_for(recipient, channels)))
-    return LiveCallout(callout=callout, now=timezone.now(), channels=channels, tiers=list(tiers.values()),
+    return LiveCallout(callout=callout, now=db_now(), channels=channels, tiers=list(tiers.values()),
                        counts=count_answers(recipients))
 
 

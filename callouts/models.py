@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
+from callouts.need import QUALIFICATION, ROLE, Need, Requirement
+from callouts.policy import PolicySnapshot
 from units.models import ContactMethod, Membership, Person, Qualification, Tier, Unit
 
 
@@ -42,6 +44,33 @@ class EscalationPolicy(models.Model):
 
     def __str__(self):
         return f"Escalation policy of {self.unit}"
+
+    @classmethod
+    def for_unit(cls, unit: Unit) -> "EscalationPolicy":
+        """The unit's policy with its requirements and waits; without one, an unsaved policy of the defaults."""
+        requirements = NeedRequirement.objects.select_related("qualification").order_by("id")
+        policy = (cls.objects.filter(unit=unit).select_related("unit")
+                  .prefetch_related(Prefetch("requirements", queryset=requirements), "tier_waits__tier").first())
+        return policy or cls(unit=unit)
+
+    def need(self) -> Need:
+        """What fills the unit's callouts unless a launch asks otherwise: the one place this need is built, for the
+        launch form's initial values, a launch without a need, and the policy list."""
+        rows = self.requirements.all() if self.pk else []
+        return Need(quorum=self.quorum, requirements=tuple(
+            Requirement(kind=ROLE, code=row.role, count=row.count) if row.role
+            else Requirement(kind=QUALIFICATION, code=row.qualification.code, count=row.count)
+            for row in rows
+        ))
+
+    def snapshot(self) -> PolicySnapshot:
+        """The waits, moves and fallback a callout launched now runs on."""
+        default_wait = self.wait_minutes * 60
+        waits = {tier.position: default_wait for tier in self.unit.tiers.all()}
+        for tier_wait in self.tier_waits.all() if self.pk else []:
+            waits[tier_wait.tier.position] = tier_wait.wait_minutes * 60
+        return PolicySnapshot(waits=waits, default_wait=default_wait, move_on_when_hopeless=self.move_on_when_hopeless,
+                              repeat_count=self.repeat_count, fallback_to_operators=self.fallback_to_operators)
 
 
 class TierWait(models.Model):
@@ -98,14 +127,20 @@ class Callout(models.Model):
         HIGH = "high", "High"
         NORMAL = "normal", "Normal"
 
+    class KeyOrigin(models.TextChoices):
+        API = "api", "API (Idempotency-Key header)"
+        ADMIN = "admin", "Admin launch form"
+
     OPEN_STATES = (State.ACTIVE, State.FILLED, State.EXHAUSTED)
 
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="callouts")
     message = models.TextField()
     incident_ref = models.CharField("incident reference", max_length=60, blank=True)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.URGENT)
-    need = models.JSONField(help_text="Frozen at launch: quorum and required roles/qualifications.")
-    policy = models.JSONField(help_text="Frozen at launch: waits per list, move-on, repeats, fallback.")
+    need = models.JSONField(help_text="Frozen at launch: quorum and required roles/qualifications (Need.to_json; "
+                            "read it as frozen_need).")
+    policy = models.JSONField(help_text="Frozen at launch: waits per list, move-on, repeats, fallback "
+                              "(PolicySnapshot.to_json; read it as frozen_policy).")
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     launched_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
@@ -115,7 +150,16 @@ class Callout(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     escalate_at = models.DateTimeField(null=True, blank=True, db_index=True)
     exercise = models.BooleanField(default=False, help_text="A drill: kept out of statistics.")
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # A key means something only to whoever sent it, and only where they sent it: it is unique per login and
+    # origin, so neither another login's key nor a key typed into the admin's form reaches this callout.
+    idempotency_key = models.CharField(max_length=100, blank=True,
+                                       help_text="As the caller sent it; unique per login and origin.")
+    idempotency_origin = models.CharField(max_length=10, choices=KeyOrigin.choices, blank=True)
+    idempotency_fingerprint = models.CharField(
+        max_length=64, blank=True,
+        help_text="SHA-256 of the launch request the key came with; a retry must match it. Empty for callouts "
+        "launched before fingerprints were kept.",
+    )
 
     class Meta:
         ordering = ["-launched_at"]
@@ -125,6 +169,13 @@ class Callout(models.Model):
             models.CheckConstraint(
                 condition=Q(escalate_at__isnull=True) | Q(state="active"), name="callout_timer_only_when_active"
             ),
+            models.UniqueConstraint(fields=["launched_by", "idempotency_origin", "idempotency_key"],
+                                    condition=~Q(idempotency_key=""), name="callout_key_once_per_caller"),
+            models.CheckConstraint(
+                condition=Q(idempotency_key="", idempotency_origin="")
+                | (~Q(idempotency_key="") & ~Q(idempotency_origin="")),
+                name="callout_key_has_its_origin",
+            ),
         ]
 
     def __str__(self):
@@ -133,6 +184,14 @@ class Callout(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    @property
+    def frozen_need(self) -> Need:
+        return Need.from_json(self.need)
+
+    @property
+    def frozen_policy(self) -> PolicySnapshot:
+        return PolicySnapshot.from_json(self.policy)
 
 
 class Recipient(models.Model):

@@ -19,6 +19,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from callouts.idempotency import IdempotencyKeyReused
 from callouts.services.callouts import CalloutError
 from reports.services.filing import AttachmentTooLarge, AttachmentTypeRefused, ReportConflict, ReportInvalid
 from units.authentication import AccountLocked
@@ -30,6 +31,14 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+class KeyReused(exceptions.APIException):
+    """An idempotency key sent again with a different request: it cannot mean the callout it launched."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The Idempotency-Key was used for a different request."
+    default_code = "idempotency_key_reused"
 
 
 class TooLarge(exceptions.APIException):
@@ -44,6 +53,8 @@ def exception_handler(exc, context):
 
     if isinstance(exc, CalloutError | ReportConflict):
         exc = Conflict(str(exc))
+    elif isinstance(exc, IdempotencyKeyReused):
+        exc = KeyReused(str(exc))
     elif isinstance(exc, ReportInvalid):
         exc = exceptions.ValidationError(exc.errors)
     elif isinstance(exc, AttachmentTooLarge):
@@ -212,6 +223,7 @@ ERROR_DESCRIPTIONS = {
     "409": "The object's state does not allow this (`conflict`).",
     "413": "The upload is over the size limit (`too_large`).",
     "415": "The body is not JSON (`unsupported_media_type`).",
+    "422": "The request cannot be taken as sent (`idempotency_key_reused`).",
     "429": "Too many requests (`throttled`); retry after `wait` seconds.",
 }
 

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from callouts.models import Callout, Recipient
+from callouts.need import MAX_QUORUM, MAX_REQUIREMENTS, QUALIFICATION, ROLE, Need, Requirement
 from callouts.replies import MAX_ETA_MINUTES
 from config.api import StrictCharField
 from units.api.schedule_serializers import (
@@ -12,9 +13,6 @@ from units.api.schedule_serializers import (
 )
 from units.models import Membership, Qualification, Unit
 
-MAX_QUORUM = 100
-MAX_REQUIREMENTS = 10
-
 
 class RequirementSerializer(serializers.Serializer):
     """At least ``count`` of the accepts hold this role, or this qualification: one of the two."""
@@ -24,23 +22,26 @@ class RequirementSerializer(serializers.Serializer):
                                                  required=False, help_text="A qualification code, e.g. medic.")
     count = StrictIntegerField(min_value=1, max_value=MAX_QUORUM, default=1)
 
-    def validate(self, data):
+    def validate(self, data) -> Requirement:
         if ("role" in data) == ("qualification" in data):
             raise serializers.ValidationError("Give either a role or a qualification.")
         if "qualification" in data:
-            return {"qualification": data["qualification"].code, "count": data["count"]}
-        return {"role": data["role"], "count": data["count"]}
+            return Requirement(kind=QUALIFICATION, code=data["qualification"].code, count=data["count"])
+        return Requirement(kind=ROLE, code=data["role"], count=data["count"])
 
 
 class NeedSerializer(serializers.Serializer):
     quorum = StrictIntegerField(min_value=1, max_value=MAX_QUORUM, help_text="Accepts needed to fill it.")
-    requirements = RequirementSerializer(many=True, required=False, max_length=MAX_REQUIREMENTS)
+    requirements = RequirementSerializer(
+        many=True, required=False, max_length=MAX_REQUIREMENTS,
+        help_text="Each role or qualification at most once, each asking for no more than the quorum.",
+    )
 
-    def validate(self, data):
-        requirements = data.get("requirements", [])
-        if any(requirement["count"] > data["quorum"] for requirement in requirements):
-            raise serializers.ValidationError({"requirements": "A requirement cannot ask for more than the quorum."})
-        return {"quorum": data["quorum"], "requirements": requirements}
+    def validate(self, data) -> Need:
+        need = Need(quorum=data["quorum"], requirements=tuple(data.get("requirements", ())))
+        if problems := need.problems():
+            raise serializers.ValidationError({"requirements": problems})
+        return need
 
 
 class FrozenRequirementSerializer(serializers.Serializer):
@@ -70,7 +71,7 @@ class MyAnswerSerializer(serializers.ModelSerializer):
 class CalloutSerializer(serializers.ModelSerializer):
     unit = UnitRefSerializer()
     is_open = serializers.BooleanField(help_text="Active, filled or exhausted: answers are still taken.")
-    need = FrozenNeedSerializer(help_text="What fills the callout, frozen at launch.")
+    need = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
     my_answer = serializers.SerializerMethodField()
 
@@ -79,6 +80,11 @@ class CalloutSerializer(serializers.ModelSerializer):
         fields = ["id", "unit", "message", "incident_ref", "priority", "exercise", "state", "is_open", "need",
                   "launched_at", "closed_at", "outcome", "counts", "my_answer"]
         read_only_fields = fields
+
+    @extend_schema_field(FrozenNeedSerializer(help_text="What fills the callout, frozen at launch."))
+    def get_need(self, callout):
+        need = callout.frozen_need
+        return {"quorum": need.quorum, "requirements": [r.to_json() for r in need.requirements]}
 
     @extend_schema_field(AnswerCountsSerializer)
     def get_counts(self, callout):
@@ -103,12 +109,11 @@ class LaunchSerializer(serializers.Serializer):
 class RespondSerializer(serializers.Serializer):
     response = serializers.ChoiceField(choices=[Recipient.Response.ACCEPT, Recipient.Response.DECLINE])
     eta_minutes = StrictIntegerField(min_value=0, max_value=MAX_ETA_MINUTES, required=False, allow_null=True,
-                                           help_text="Minutes until I am there; only with accept.")
+                                     help_text="Minutes until I am there, with accept. Sent with decline, it is "
+                                     "ignored: the decline is recorded without it.")
     note = StrictCharField(max_length=500, required=False, default="", allow_blank=True)
 
     def validate(self, data):
-        if data.get("eta_minutes") is not None and data["response"] != Recipient.Response.ACCEPT:
-            raise serializers.ValidationError({"eta_minutes": "Give an ETA only with accept."})
         return {"eta_minutes": None, **data}
 
 

@@ -3,7 +3,6 @@
 import re
 
 from django.db.models import Prefetch
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +17,7 @@ from callouts.api.serializers import (
     LaunchSerializer,
     RespondSerializer,
 )
+from callouts.idempotency import IdempotencyKey
 from callouts.live import with_counts
 from callouts.models import Callout, Recipient
 from callouts.selectors import LAUNCH_PERMISSION, alerted_recipient, visible_callouts
@@ -26,17 +26,23 @@ from callouts.services.callouts import (
     callout_close,
     callout_escalate_now,
     callout_launch,
+    callout_launch_once,
     callout_respond,
 )
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key", {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"}, OpenApiParameter.HEADER,
-    description="Any string of up to 64 printable characters, new for each callout. A launch retried with the same "
-    "key (by the same login) returns the callout the first one made, with 200, instead of paging the unit twice; "
-    "the retry's body is not compared.",
+    description="Any string of up to 64 printable characters, new for each callout. Keys are your login's own: "
+    "another login's key, or one from the back office's launch form, is never matched. A launch retried with the "
+    "same key and the same body (unit, message, incident_ref, priority, exercise, need; the order of fields does not "
+    "matter) returns the callout the first one made, with 200, instead of paging the unit twice, also when the two "
+    "arrive together. The same key with a different body is refused with 422 and pages nobody.",
 )
 CONFLICT = OpenApiResponse(description="The callout is closed or cancelled (or, to escalate, no longer active).")
+KEY_REUSED = OpenApiResponse(description="The Idempotency-Key already launched a callout for a different request "
+                             "(`idempotency_key_reused`); nobody was paged. Send that request again to get that "
+                             "callout, or use a new key for a new callout.")
 NOT_ALERTED = "You were not alerted for this callout, so there is nothing to answer."
 NOT_OPERATOR = "Only operators may launch callouts and act on them."
 
@@ -83,14 +89,17 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             "need": {"quorum": 2, "requirements": [{"role": "team_leader", "count": 1}]},
         })],
         responses={201: CalloutSerializer, 200: OpenApiResponse(CalloutSerializer, description="A retry with "
-                                                                "an Idempotency-Key already used: the first callout.")},
+                                                                "an Idempotency-Key already used: the first callout."),
+                   422: KEY_REUSED},
     )
     def create(self, request):
         self.require_operator()
+        key = idempotency_key(request)
         launch = validated(LaunchSerializer, request)
-        started = timezone.now()
-        callout = callout_launch(actor=request.user, idempotency_key=idempotency_key(request), **launch)
-        created = callout.launched_at >= started
+        if key is None:
+            callout, created = callout_launch(actor=request.user, **launch), True
+        else:
+            callout, created = callout_launch_once(actor=request.user, key=key, **launch)
         return self.shaped(callout, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
@@ -150,11 +159,11 @@ def validated(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-def idempotency_key(request) -> str | None:
-    """The Idempotency-Key header scoped to the caller, so two logins' keys never meet."""
+def idempotency_key(request) -> IdempotencyKey | None:
+    """The Idempotency-Key header; the service looks it up with the caller, so two logins' keys never meet."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
     if not IDEMPOTENCY_KEY.fullmatch(key):
         raise serializers.ValidationError({"Idempotency-Key": "Up to 64 printable characters without spaces."})
-    return f"api:{request.user.pk}:{key}"
+    return IdempotencyKey(origin=Callout.KeyOrigin.API, value=key)

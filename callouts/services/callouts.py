@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 
 from callouts import messages
-from callouts import need as needs
 from callouts.clock import db_now
+from callouts.idempotency import IdempotencyKey, IdempotencyKeyReused, keyed_callout, request_fingerprint, same_request
 from callouts.models import Callout, Delivery, EscalationPolicy, Recipient, ResponseRecord
+from callouts.need import Need
 from callouts.services.alerts import dispatch_soon, next_sequence, notify, stop_alerts
 from units.audit import acting, audit_event
 from units.models import ContactMethod, Membership, Person, Unit
@@ -30,55 +31,67 @@ class CalloutError(Exception):
     """A request the callout's state does not allow; the message is for the person who asked."""
 
 
-def policy_snapshot(unit: Unit) -> tuple[dict, dict]:
-    policy, _ = EscalationPolicy.objects.get_or_create(unit=unit)
-    waits = {str(tier.position): policy.wait_minutes * 60 for tier in unit.tiers.all()}
-    for tier_wait in policy.tier_waits.select_related("tier"):
-        waits[str(tier_wait.tier.position)] = tier_wait.wait_minutes * 60
-    frozen = {
-        "waits": waits,
-        "default_wait": policy.wait_minutes * 60,
-        "move_on_when_hopeless": policy.move_on_when_hopeless,
-        "repeat_count": policy.repeat_count,
-        "fallback_to_operators": policy.fallback_to_operators,
-    }
-    return frozen, needs.need_from_policy(policy)
-
-
-def callout_launch(*, unit: Unit, message: str, actor, incident_ref: str = "", need: dict | None = None,
-                   priority: str = Callout.Priority.URGENT, exercise: bool = False,
-                   idempotency_key: str | None = None) -> Callout:
+def callout_launch(*, unit: Unit, message: str, actor, incident_ref: str = "", need: Need | None = None,
+                   priority: str = Callout.Priority.URGENT, exercise: bool = False) -> Callout:
     """Freeze the unit's lists and policy, alert the first list that has anyone on it.
 
-    A retried launch with the same idempotency key returns the first callout instead of paging twice,
-    also when the two arrive at the same moment (the unique key decides).
+    Without a need, the unit's policy decides what fills the callout.
     """
-    if idempotency_key and (existing := Callout.objects.filter(idempotency_key=idempotency_key).first()):
-        return existing
+    return launch(unit=unit, message=message, actor=actor, incident_ref=incident_ref, need=need, priority=priority,
+                  exercise=exercise)
+
+
+def callout_launch_once(*, unit: Unit, message: str, actor, key: IdempotencyKey, incident_ref: str = "",
+                        need: Need | None = None, priority: str = Callout.Priority.URGENT,
+                        exercise: bool = False) -> tuple[Callout, bool]:
+    """Launch, unless this caller's key has launched already: then return that callout (and False for created).
+
+    Also when two launches with the key arrive together: the unique key decides which one pages the unit, and the
+    other gets its callout. A key that launched a different request raises IdempotencyKeyReused and pages nobody.
+    """
+    fingerprint = request_fingerprint(unit=unit, message=message, incident_ref=incident_ref, priority=priority,
+                                      exercise=exercise, need=need)
+    if existing := keyed_callout(actor=actor, key=key):
+        return replayed(existing, key, fingerprint), False
     try:
-        return launch(unit=unit, message=message, actor=actor, incident_ref=incident_ref, need=need,
-                      priority=priority, exercise=exercise, idempotency_key=idempotency_key)
+        callout = launch(unit=unit, message=message, actor=actor, incident_ref=incident_ref, need=need,
+                         priority=priority, exercise=exercise, key=key, fingerprint=fingerprint)
     except IntegrityError:
-        if idempotency_key and (existing := Callout.objects.filter(idempotency_key=idempotency_key).first()):
-            return existing
+        if existing := keyed_callout(actor=actor, key=key):
+            return replayed(existing, key, fingerprint), False
         raise
+    return callout, True
 
 
-def launch(*, unit: Unit, message: str, actor, incident_ref: str, need: dict | None, priority: str,
-           exercise: bool, idempotency_key: str | None) -> Callout:
+def replayed(callout: Callout, key: IdempotencyKey, fingerprint: str) -> Callout:
+    """The callout the key launched, when the request is the one it launched."""
+    if not same_request(callout, fingerprint):
+        log.warning("Idempotency key of %s reused for another launch than callout %s", callout.launched_by_id,
+                    callout.pk)
+        raise IdempotencyKeyReused(key, callout)
+    return callout
+
+
+def launch(*, unit: Unit, message: str, actor, incident_ref: str, need: Need | None, priority: str, exercise: bool,
+           key: IdempotencyKey | None = None, fingerprint: str = "") -> Callout:
     with transaction.atomic(), acting(actor):
         now = db_now()
-        policy, default_need = policy_snapshot(unit)
+        policy = EscalationPolicy.for_unit(unit)
+        need = need if need is not None else policy.need()
         callout = Callout(
-            unit=unit, message=message, incident_ref=incident_ref, priority=priority, need=need or default_need,
-            policy=policy, launched_by=actor, launched_at=now, exercise=exercise, idempotency_key=idempotency_key,
+            unit=unit, message=message, incident_ref=incident_ref, priority=priority, need=need.to_json(),
+            policy=policy.snapshot().to_json(), launched_by=actor, launched_at=now, exercise=exercise,
+            idempotency_key=key.value if key else "", idempotency_origin=key.origin if key else "",
+            idempotency_fingerprint=fingerprint,
         )
-        callout.full_clean()
+        # The key's uniqueness is left to the database: a twin launch racing this one must meet the unique index
+        # (an IntegrityError, answered with the first callout), never full_clean's look-up (a 400).
+        callout.full_clean(exclude=["idempotency_key"])
         callout.save()
         freeze_recipients(callout, now)
         alert_next_tier(callout, now)
         audit_event(event="callout_launched", target=callout, actor=actor, message="Callout launched",
-                    data={"unit": unit.code, "need": callout.need, "recipients": callout.recipients.count()})
+                    data={"unit": unit.code, "need": need.to_json(), "recipients": callout.recipients.count()})
         transaction.on_commit(dispatch_soon)
     return callout
 
@@ -116,7 +129,7 @@ def alert_next_tier(callout: Callout, now: datetime) -> None:
         callout.escalate_at = now + timedelta(seconds=wait_seconds(callout, position))
         callout.save(update_fields=["current_tier", "escalate_at"])
         notify(callout, callout.recipients.filter(tier_position=position), now)
-    elif callout.round <= callout.policy["repeat_count"] and callout.recipients.exists():
+    elif callout.round <= callout.frozen_policy.repeat_count and callout.recipients.exists():
         callout.round += 1
         callout.current_tier = 0
         callout.save(update_fields=["round", "current_tier"])
@@ -126,12 +139,12 @@ def alert_next_tier(callout: Callout, now: datetime) -> None:
         callout.escalate_at = None
         callout.save(update_fields=["state", "escalate_at"])
         audit_event(event="callout_exhausted", target=callout, message="Every list exhausted")
-        if callout.policy["fallback_to_operators"]:
+        if callout.frozen_policy.fallback_to_operators:
             alert_operators(callout, now)
 
 
 def wait_seconds(callout: Callout, position: int) -> int:
-    return callout.policy["waits"].get(str(position), callout.policy["default_wait"])
+    return callout.frozen_policy.wait_seconds(position)
 
 
 def alert_operators(callout: Callout, now: datetime) -> None:
@@ -185,7 +198,12 @@ def callout_escalate_now(*, callout: Callout, actor) -> Callout:
 
 def callout_respond(*, recipient: Recipient, response: str, channel: str, actor=None, eta_minutes: int | None = None,
                     note: str = "") -> Recipient:
-    """Record an answer from any channel. The callout row is locked, so concurrent accepts count exactly once."""
+    """Record an answer from any channel. The callout row is locked, so concurrent accepts count exactly once.
+
+    An ETA goes only with an accept; one sent with a decline is dropped rather than the decline refused.
+    """
+    if response != Recipient.Response.ACCEPT:
+        eta_minutes = None
     with transaction.atomic(), acting(actor):
         callout = Callout.objects.select_for_update().get(pk=recipient.callout_id)
         if not callout.is_open:
@@ -209,7 +227,7 @@ def reassess(callout: Callout, now: datetime) -> None:
     """After an answer: fill, reopen, or move on at once when this list can no longer meet the need."""
     answered = list(callout.recipients.all())
     accepted = [r for r in answered if r.response == Recipient.Response.ACCEPT]
-    met = needs.is_met(callout.need, accepted)
+    met = callout.frozen_need.is_met(accepted)
     if met and callout.state in (Callout.State.ACTIVE, Callout.State.EXHAUSTED):
         callout.state, callout.escalate_at = Callout.State.FILLED, None
         callout.save(update_fields=["state", "escalate_at"])
@@ -222,7 +240,7 @@ def reassess(callout: Callout, now: datetime) -> None:
         callout.escalate_at = now + timedelta(seconds=wait_seconds(callout, callout.current_tier))
         callout.save(update_fields=["state", "escalate_at"])
         audit_event(event="callout_reopened", target=callout, message="An accept was withdrawn; need no longer met")
-    move_on = callout.policy["move_on_when_hopeless"]
+    move_on = callout.frozen_policy.move_on_when_hopeless
     if callout.state == Callout.State.ACTIVE and move_on and hopeless(callout, answered):
         alert_next_tier(callout, now)
         audit_event(event="callout_escalated", target=callout, message="Escalated: this list cannot meet the need",
@@ -238,7 +256,7 @@ def hopeless(callout: Callout, recipients: list[Recipient]) -> bool:
     )
     possible = [r for r in recipients if r.response == Recipient.Response.ACCEPT
                 or (r.response == Recipient.Response.NONE and r.notified_at is not None and r.id in reachable)]
-    return not needs.is_met(callout.need, possible)
+    return not callout.frozen_need.is_met(possible)
 
 
 def callout_cancel(*, callout: Callout, actor, reason: str) -> Callout:

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from callouts.models import Callout, Recipient, ResponseRecord
+from callouts.models import Callout, EscalationPolicy, Recipient, ResponseRecord
 from callouts.services.callouts import callout_close, callout_launch
 from tests.factories import add_member, make_person
 from units.models import FixedRule, Membership, Qualification
@@ -139,7 +139,6 @@ def test_answering_a_closed_callout_is_a_conflict_with_a_clear_message(responder
 
 
 @pytest.mark.parametrize(("body", "field", "message"), [
-    ({"response": "decline", "eta_minutes": 5}, "eta_minutes", "Give an ETA only with accept."),
     ({"response": "accept", "eta_minutes": 601}, "eta_minutes", "Ensure this value is less than or equal to 600."),
     ({"response": "accept", "eta_minutes": -1}, "eta_minutes", "Ensure this value is greater than or equal to 0."),
     ({"response": "accept", "eta_minutes": "soon"}, "eta_minutes", "A valid integer is required."),
@@ -152,6 +151,18 @@ def test_an_invalid_answer_is_refused_naming_the_field(responder, callout_a, bod
 
     assert error(response, 400)["fields"] == {field: [message]}
     assert Recipient.objects.get(callout=callout_a).response == "none"
+
+
+def test_a_decline_that_comes_with_an_eta_is_recorded_as_a_decline_without_it(responder, callout_a):
+    # A phone that sends its ETA field along with a decline must not have the decline lost: the list moves on
+    # at once only when every decline is recorded.
+    response = responder.post(f"{CALLOUTS}{callout_a.pk}/respond/", {"response": "decline", "eta_minutes": 5},
+                              format="json")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["my_answer"]["response"], response.json()["my_answer"]["eta_minutes"]) == (
+        "decline", None)
+    assert ResponseRecord.objects.get(recipient__callout=callout_a).eta_minutes is None
 
 
 def test_accepting_without_an_eta_is_fine(responder, callout_a):
@@ -248,7 +259,10 @@ def test_a_launch_takes_the_need_it_is_given(api_client, operator, unit_a):
     ({"need": {"quorum": 1, "requirements": [{"qualification": "astronaut"}]}},
      {"need.requirements.0.qualification": ["Object with code=astronaut does not exist."]}),
     ({"need": {"quorum": 1, "requirements": [{"role": "team_leader", "count": 2}]}},
-     {"need.requirements": ["A requirement cannot ask for more than the quorum."]}),
+     {"need.requirements": ["2 team leader is more than the 1 accept needed: a requirement cannot ask for more "
+                            "than the quorum."]}),
+    ({"need": {"quorum": 2, "requirements": [{"role": "team_leader"}, {"role": "team_leader"}]}},
+     {"need.requirements": ["Team leader is asked for twice: give it once, with the number needed."]}),
 ])
 def test_an_invalid_launch_is_refused_naming_the_field(api_client, operator, unit_a, fields, expected):
     Qualification.objects.create(code="medic", name="Tactical medic")
@@ -277,7 +291,9 @@ def test_a_launch_retried_with_its_idempotency_key_returns_the_first_callout(api
     assert (first.status_code, retry.status_code) == (201, 200)
     assert retry.json() == first.json()
     assert Callout.objects.count() == 1
-    assert Callout.objects.get().idempotency_key == f"api:{operator.pk}:cad-7-launch"
+    callout = Callout.objects.get()
+    assert (callout.idempotency_key, callout.idempotency_origin, callout.launched_by) == (
+        "cad-7-launch", "api", operator)
 
 
 def test_two_logins_using_the_same_idempotency_key_launch_two_callouts(api_client, operator, unit_a):
@@ -288,6 +304,65 @@ def test_two_logins_using_the_same_idempotency_key_launch_two_callouts(api_clien
 
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["id"] != second.json()["id"]
+
+
+def test_a_key_used_for_one_unit_is_refused_for_another_and_that_unit_is_not_paged(api_client, operator, unit_a,
+                                                                                    unit_b, member_a, member_b):
+    FixedRule.objects.create(tier=unit_a.tiers.get(position=1), person=member_a)
+    FixedRule.objects.create(tier=unit_b.tiers.get(position=1), person=member_b)
+    client = api_client(operator)
+    first = client.post(CALLOUTS, launch_body(unit_a), format="json", HTTP_IDEMPOTENCY_KEY="cad-7")
+
+    response = client.post(CALLOUTS, launch_body(unit_b), format="json", HTTP_IDEMPOTENCY_KEY="cad-7")
+
+    assert first.status_code == 201
+    err = error(response, 422)
+    assert err["code"] == "idempotency_key_reused"
+    assert "Idempotency-Key" in err["message"] and "cad-7" in err["message"]
+    assert list(Callout.objects.values_list("unit", flat=True)) == [unit_a.pk]
+    assert not Recipient.objects.filter(person=member_b).exists()
+
+
+@pytest.mark.parametrize("change", [
+    {"message": "Firearms incident, rendezvous at Lambeth Bridge instead"},
+    {"incident_ref": "CAD-8"},
+    {"priority": "normal"},
+    {"exercise": True},
+    {"need": {"quorum": 2}},
+])
+def test_the_same_key_with_any_other_part_of_the_launch_changed_is_refused(api_client, operator, unit_a, change):
+    client = api_client(operator)
+    client.post(CALLOUTS, launch_body(unit_a), format="json", HTTP_IDEMPOTENCY_KEY="cad-7")
+
+    response = client.post(CALLOUTS, launch_body(unit_a, **change), format="json", HTTP_IDEMPOTENCY_KEY="cad-7")
+
+    assert error(response, 422)["code"] == "idempotency_key_reused"
+    assert Callout.objects.count() == 1
+
+
+def test_a_retry_is_the_same_request_whatever_the_order_of_its_fields(api_client, operator, unit_a):
+    Qualification.objects.create(code="medic", name="Tactical medic")
+    client = api_client(operator)
+    need = {"quorum": 2, "requirements": [{"qualification": "medic"}]}
+    first = client.post(CALLOUTS, launch_body(unit_a, need=need, priority="urgent"), format="json",
+                        HTTP_IDEMPOTENCY_KEY="cad-7")
+
+    retry = client.post(CALLOUTS, dict(reversed(launch_body(unit_a, need={**need, "requirements": [
+        {"count": 1, "qualification": "medic"}]}).items())), format="json", HTTP_IDEMPOTENCY_KEY="cad-7")
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json()["id"] == first.json()["id"]
+
+
+def test_a_retry_without_a_need_gets_the_first_callout_even_after_the_policy_changed(api_client, operator, unit_a):
+    client = api_client(operator)
+    first = client.post(CALLOUTS, launch_body(unit_a), format="json", HTTP_IDEMPOTENCY_KEY="cad-7")
+    EscalationPolicy.objects.update_or_create(unit=unit_a, defaults={"quorum": 3})
+
+    retry = client.post(CALLOUTS, launch_body(unit_a), format="json", HTTP_IDEMPOTENCY_KEY="cad-7")
+
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.json()["need"] == first.json()["need"] == {"quorum": 1, "requirements": []}
 
 
 @pytest.mark.parametrize("key", ["has spaces", "x" * 65, ""])

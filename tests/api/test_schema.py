@@ -63,6 +63,22 @@ def test_every_error_answer_in_the_schema_has_the_error_body(anon_client, db):
     ]
 
 
+def test_the_launch_declares_the_refusal_of_a_reused_idempotency_key(anon_client, db):
+    operation = schema(anon_client)["paths"]["/api/v1/callouts/"]["post"]
+
+    refused = operation["responses"]["422"]
+    assert refused["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert "idempotency_key_reused" in refused["description"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+    assert "422" in header["description"]
+
+
+def test_an_eta_with_a_decline_is_described_as_ignored(anon_client, db):
+    answer = schema(anon_client)["components"]["schemas"]["RespondRequest"]
+
+    assert "ignored" in answer["properties"]["eta_minutes"]["description"]
+
+
 def test_an_attachment_download_is_described_as_the_file_in_each_allowed_type(anon_client, db, settings):
     operation = schema(anon_client)["paths"]["/api/v1/reports/{id}/attachments/{attachment_id}/"]["get"]
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,14 +11,18 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from callouts import tasks
 from callouts.health import TIMERS_DOWN
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, NeedRequirement, RecordedMessage, TierWait
+from callouts.need import Need, Requirement
 from callouts.services.callouts import callout_close, callout_launch, callout_respond
+from tests.browser import submitted
 from tests.callouts.conftest import reachable_person
 from tests.factories import add_member, login_verified, make_unit
 from units.models import FixedRule, Membership, Qualification
+from units.services import device_enrol
 
 LAUNCH_URL = reverse("admin:callouts_callout_launch")
 
@@ -40,12 +45,10 @@ def timers_running(clock):
 
 
 def launch_form_data(client, unit, **fields) -> dict:
-    form = client.get(LAUNCH_URL, {"unit": unit.pk}).context["form"]
-    return {
-        "unit": unit.pk, "message": "Missing child, Riverside Park. RV north gate.", "incident_ref": "INC-7",
-        "priority": "urgent", "quorum": 1, "team_leaders": 0,
-        "idempotency_key": form.initial["idempotency_key"], **fields,
-    }
+    """The launch form of the unit as the page shows it, with a message and an incident reference typed in."""
+    page = client.get(LAUNCH_URL, {"unit": unit.pk})
+    return submitted(page.content, having="message", **{
+        "message": "Missing child, Riverside Park. RV north gate.", "incident_ref": "INC-7", **fields})
 
 
 def launch_through_console(client, unit, **fields):
@@ -101,8 +104,8 @@ def test_launch_form_takes_the_need_from_the_units_escalation_policy(console, k9
     form = console.get(LAUNCH_URL, {"unit": k9.pk}).context["form"]
 
     assert form.initial["quorum"] == 3
-    assert form.initial["team_leaders"] == 1
-    assert form.initial["qualifications"] == [medic]
+    assert [(row["requirement"].value(), row["count"].value()) for row in form.requirements] == [
+        ("role:team_leader", 1), ("qualification:medic", 1), (None, None), (None, None), (None, None)]
     assert form.initial["idempotency_key"]
 
 
@@ -167,16 +170,94 @@ def test_a_double_click_on_confirm_launches_once(console, k9):
     assert first.url == second.url
 
 
-def test_launch_freezes_the_need_chosen_in_the_form(console, k9):
-    medic = Qualification.objects.create(code="medic", name="Tactical medic")
-
-    launch_through_console(console, k9, quorum=2, team_leaders=1, qualifications=[medic.pk], exercise="on",
-                           priority="high")
+def test_launch_freezes_the_need_chosen_in_the_form(console, k9, medic):
+    launch_through_console(console, k9, quorum=2, exercise="on", priority="high", **{
+        "requirements-0-requirement": "role:team_leader", "requirements-0-count": "1",
+        "requirements-1-requirement": "qualification:medic", "requirements-1-count": "",  # left empty: one
+    })
 
     callout = Callout.objects.get()
-    assert callout.need == {"quorum": 2, "requirements": [{"role": "team_leader", "count": 1},
-                                                          {"qualification": "medic", "count": 1}]}
+    assert callout.frozen_need == Need(quorum=2, requirements=(
+        Requirement(kind="role", code="team_leader", count=1), Requirement(kind="qualification", code="medic")))
     assert (callout.exercise, callout.priority) == (True, "high")
+
+
+@pytest.fixture
+def medic(db):
+    return Qualification.objects.create(code="medic", name="Tactical medic")
+
+
+@pytest.fixture
+def two_medics_and_a_commander(k9, medic):
+    """The Canine Unit's policy: three accepts, of whom two tactical medics and one commander."""
+    policy = EscalationPolicy.objects.create(unit=k9, quorum=3)
+    NeedRequirement.objects.create(policy=policy, qualification=medic, count=2)
+    NeedRequirement.objects.create(policy=policy, role=Membership.Role.COMMANDER, count=1)
+    return policy
+
+
+def check_and_confirm(client, page, **typed):
+    """Submit the launch form as the browser shows it (with ``typed`` typed over it), then confirm the preview."""
+    typed = {"message": "Missing child, Riverside Park. RV north gate.", **typed}
+    preview = client.post(LAUNCH_URL, submitted(page.content, having="message", **typed))
+    assert preview.status_code == 200 and "launch-confirm" in preview.content.decode(), form_errors(preview)
+    confirmed = client.post(LAUNCH_URL, submitted(preview.content, having="message", confirm="Launch callout now"))
+    return preview, confirmed
+
+
+def form_errors(response) -> str:
+    form = response.context["form"] if response.context and "form" in response.context else None
+    return str(form.errors if form is not None else response.content[:500])
+
+
+def test_launching_from_the_admin_without_touching_the_need_launches_exactly_the_policys_need(
+        console, k9, two_medics_and_a_commander):
+    page = console.get(LAUNCH_URL, {"unit": k9.pk})
+
+    preview, confirmed = check_and_confirm(console, page, message="Armed suspect, Riverside Park")
+
+    callout = Callout.objects.get()
+    assert confirmed.url == reverse("admin:callouts_callout_live", args=[callout.pk])
+    assert "Filled when 3 accepts, including 2 medic and 1 commander" in text_of(preview)
+    assert live_json(console, callout)["need"] == "3 accepts, including 2 medic and 1 commander"
+
+
+def test_the_launch_form_changes_removes_and_adds_requirements(console, k9, two_medics_and_a_commander, medic):
+    page = console.get(LAUNCH_URL, {"unit": k9.pk})
+    rows = submitted(page.content, having="message")
+    commander_row = next(name.removesuffix("-requirement") for name, value in rows.items()
+                         if value == ["role:commander"])
+    empty_row = next(name.removesuffix("-requirement") for name, value in rows.items()
+                     if name.endswith("-requirement") and value == [""])
+
+    _, confirmed = check_and_confirm(console, page, **{
+        "requirements-0-count": "1", f"{commander_row}-DELETE": "on",
+        f"{empty_row}-requirement": "role:team_leader", f"{empty_row}-count": "1",
+    })
+
+    assert confirmed.status_code == 302
+    assert live_json(console, Callout.objects.get())["need"] == "3 accepts, including 1 medic and 1 team leader"
+
+
+def test_a_requirement_asking_more_than_the_quorum_is_a_form_error_and_launches_nothing(
+        console, k9, two_medics_and_a_commander):
+    page = console.get(LAUNCH_URL, {"unit": k9.pk})
+
+    response = console.post(LAUNCH_URL, submitted(page.content, having="message", quorum="1", confirm="x"))
+
+    assert response.status_code == 200
+    assert "2 medic is more than the 1 accept needed" in text_of(response)
+    assert not Callout.objects.exists()
+
+
+def test_a_requirement_listed_twice_is_a_form_error(console, k9, two_medics_and_a_commander):
+    page = console.get(LAUNCH_URL, {"unit": k9.pk})
+
+    response = console.post(LAUNCH_URL, submitted(page.content, having="message", **{
+        "requirements-2-requirement": "role:commander", "requirements-2-count": "1"}))
+
+    assert "Commander is asked for twice" in text_of(response)
+    assert "launch-confirm" not in response.content.decode()
 
 
 def test_launch_form_with_no_message_shows_the_error_and_launches_nothing(console, k9):
@@ -194,6 +275,64 @@ def test_go_back_from_the_confirmation_keeps_what_was_typed(console, k9):
 
     assert response.context["form"]["message"].value() == "Flood at the weir"
     assert not Callout.objects.exists()
+
+
+def test_the_same_launch_form_confirmed_again_for_another_callout_launches_nothing_and_says_why(console, k9):
+    page = console.get(LAUNCH_URL, {"unit": k9.pk})
+    _, first = check_and_confirm(console, page)
+
+    # The operator goes back in the browser, changes the message and confirms the old form again.
+    preview, again = check_and_confirm(console, page, message="Flood at the weir")
+
+    callout = Callout.objects.get()
+    assert callout.message == "Missing child, Riverside Park. RV north gate."
+    assert again.status_code == 200
+    assert "already launched another callout" in text_of(again)
+    assert reverse("admin:callouts_callout_live", args=[callout.pk]) in again.content.decode()
+
+
+@pytest.mark.parametrize("planted", ["api:{other}:CAD-7", "api:{me}:CAD-7", "CAD-7"])
+def test_an_api_key_planted_in_the_admin_form_never_returns_an_api_callout(console, k9, dispatcher, planted):
+    other = get_user_model().objects.create_user("control-room")
+    other.groups.add(Group.objects.get(name="Operators"))
+    for user in (other, dispatcher):
+        api_launch(user, k9, key="CAD-7")
+    data = launch_form_data(console, k9, idempotency_key=planted.format(other=other.pk, me=dispatcher.pk))
+
+    response = console.post(LAUNCH_URL, {**data, "confirm": "Launch callout now"})
+
+    assert response.status_code == 200
+    assert "This launch form was not made by Muster: check the details and launch again." in text_of(response)
+    assert Callout.objects.count() == 2
+    # The form comes back with a key of Muster's own, so the operator can launch once it is checked.
+    _, confirmed = check_and_confirm(console, response)
+    assert Callout.objects.get(pk=confirmed.url.split("/")[-3]).launched_by == dispatcher
+
+
+def test_an_admin_launch_never_returns_an_api_callout_with_the_same_key(console, k9, dispatcher):
+    page = console.get(LAUNCH_URL, {"unit": k9.pk})
+    key = submitted(page.content, having="message")["idempotency_key"][0]
+    api_callout = api_launch(dispatcher, k9, key=key)
+
+    _, confirmed = check_and_confirm(console, page)
+
+    assert confirmed.status_code == 302
+    assert confirmed.url != reverse("admin:callouts_callout_live", args=[api_callout])
+    assert Callout.objects.count() == 2
+
+
+def api_launch(user, unit, *, key: str) -> int:
+    _, token = device_enrol(user=user, name="Control room", platform="web")
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    body = {"unit": unit.pk, "message": "Missing child, Riverside Park. RV north gate.", "incident_ref": "INC-7"}
+    response = client.post("/api/v1/callouts/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def text_of(response) -> str:
+    """The page's words as a person reads them, one space between any two."""
+    return " ".join(re.sub(r"<[^>]*>", " ", response.content.decode()).split())
 
 
 def test_unit_page_has_a_launch_button_prefilled_with_the_unit(console, k9):
@@ -397,7 +536,7 @@ def test_callout_list_shows_open_callouts_first_then_newest_with_counts(console,
     closed = launch(k9, dispatcher, incident_ref="")
     callout_close(callout=closed, actor=dispatcher, outcome="Done")
     clock.shift(timedelta(minutes=1))
-    newest_open = launch(k9, dispatcher, idempotency_key="x")
+    newest_open = launch(k9, dispatcher)
     callout_respond(recipient=older_open.recipients.get(person__full_name="Ann"), response="accept", channel="app")
     callout_respond(recipient=older_open.recipients.get(person__full_name="Ben"), response="decline", channel="app")
 
@@ -417,8 +556,8 @@ def test_callout_list_takes_the_same_queries_however_many_callouts(console, k9, 
 
     launch(k9, dispatcher)
     one = list_queries()
-    for n in range(4):
-        launch(k9, dispatcher, idempotency_key=str(n))
+    for _ in range(4):
+        launch(k9, dispatcher)
 
     assert list_queries() == one
 
@@ -495,8 +634,29 @@ def test_policy_edited_in_the_admin_drives_the_next_callout(chief_client, k9, di
 
     assert response.status_code == 302, response.context["errors"]
     callout = launch(k9, dispatcher)
-    assert callout.policy["waits"]["1"] == 120
-    assert callout.need == {"quorum": 2, "requirements": [{"role": "team_leader", "count": 1}]}
+    assert callout.frozen_policy.wait_seconds(1) == 120
+    assert callout.frozen_need == Need(quorum=2, requirements=(Requirement(kind="role", code="team_leader"),))
+
+
+@pytest.mark.parametrize(("quorum", "rows", "problem"), [
+    (1, [("team_leader", 2)], "2 team leader is more than the 1 accept needed"),
+    (3, [("commander", 1), ("commander", 1)], "Commander is asked for twice"),
+])
+def test_a_policy_whose_requirements_no_launch_could_ask_for_is_refused(chief_client, k9, quorum, rows, problem):
+    policy = EscalationPolicy.objects.create(unit=k9)
+    data = {
+        "wait_minutes": 5, "quorum": quorum, "move_on_when_hopeless": "on", "repeat_count": 0,
+        "tier_waits-TOTAL_FORMS": 0, "tier_waits-INITIAL_FORMS": 0,
+        "requirements-TOTAL_FORMS": len(rows), "requirements-INITIAL_FORMS": 0,
+        **{f"requirements-{n}-{name}": value for n, (role, count) in enumerate(rows)
+           for name, value in (("role", role), ("count", count))},
+    }
+
+    response = chief_client.post(reverse("admin:callouts_escalationpolicy_change", args=[policy.pk]), data)
+
+    assert response.status_code == 200
+    assert problem in text_of(response)
+    assert not policy.requirements.exists()
 
 
 def test_unit_without_a_policy_is_offered_a_new_one_from_its_page(chief_client, k9):

@@ -5,10 +5,18 @@ import pytest
 import time_machine
 from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from callouts import tasks
+from callouts.idempotency import IdempotencyKey, IdempotencyKeyReused
 from callouts.models import Callout, Delivery, EscalationPolicy, NeedRequirement, Recipient, RecordedMessage
-from callouts.services.callouts import CalloutError, callout_launch, callout_respond, escalations_due
+from callouts.services.callouts import (
+    CalloutError,
+    callout_launch,
+    callout_launch_once,
+    callout_respond,
+    escalations_due,
+)
 from tests.callouts.conftest import reachable_person
 from units.models import FixedRule, Membership, Override
 
@@ -102,6 +110,28 @@ def test_quorum_with_a_required_role_fills_only_when_the_team_leader_accepts(k9,
     clock.shift(timedelta(minutes=5))
     tasks.sweep()
     answer(callout, "Dan", "accept", eta_minutes=20)
+    callout.refresh_from_db()
+    assert callout.state == Callout.State.FILLED
+
+
+def test_a_callout_frozen_before_snapshots_had_versions_runs_on_as_it_was_launched(k9, operator, clock):
+    callout = launch(k9, operator)
+    # As the launch stored them before needs and policies were versioned.
+    Callout.objects.filter(pk=callout.pk).update(
+        need={"quorum": 2, "requirements": [{"role": "team_leader", "count": 1}]},
+        policy={"waits": {"1": 300, "2": 60}, "default_wait": 300, "move_on_when_hopeless": False,
+                "repeat_count": 0, "fallback_to_operators": True},
+    )
+    answer(callout, "Ann", "accept")
+    answer(callout, "Ben", "accept")
+    callout.refresh_from_db()
+    assert callout.state == Callout.State.ACTIVE  # two accepts, but no team leader yet
+
+    clock.shift(timedelta(minutes=5))
+    escalations_due()
+    callout.refresh_from_db()
+    assert (callout.current_tier, callout.escalate_at) == (2, timezone.now() + timedelta(seconds=60))
+    answer(callout, "Dan", "accept")
     callout.refresh_from_db()
     assert callout.state == Callout.State.FILLED
 
@@ -315,9 +345,20 @@ def test_cancelling_tells_everyone_who_accepted_to_stand_down(k9, operator):
 
 
 def test_a_retried_launch_with_the_same_key_pages_once(k9, operator):
-    first = launch(k9, operator, idempotency_key="cad-123")
-    again = launch(k9, operator, idempotency_key="cad-123")
-    assert again.pk == first.pk
+    key = IdempotencyKey(origin=Callout.KeyOrigin.API, value="cad-123")
+    first, created = callout_launch_once(unit=k9, message="Missing child", actor=operator, key=key)
+    again, created_again = callout_launch_once(unit=k9, message="Missing child", actor=operator, key=key)
+    assert (again.pk, created, created_again) == (first.pk, True, False)
+    assert Callout.objects.count() == 1
+    assert Delivery.objects.filter(recipient__callout=first).count() == 9  # 3 people on primary, 3 channels
+
+
+def test_a_key_reused_for_another_launch_is_refused_and_pages_nobody(k9, operator):
+    key = IdempotencyKey(origin=Callout.KeyOrigin.API, value="cad-123")
+    first, _ = callout_launch_once(unit=k9, message="Missing child", actor=operator, key=key)
+    with pytest.raises(IdempotencyKeyReused) as refused:
+        callout_launch_once(unit=k9, message="Missing child", actor=operator, key=key, exercise=True)
+    assert refused.value.callout == first
     assert Callout.objects.count() == 1
 
 

@@ -7,8 +7,9 @@ import pytest
 from auditlog.models import LogEntry
 from django.utils import timezone
 
+from callouts.idempotency import IdempotencyKey
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, RecordedMessage, ResponseRecord
-from callouts.services.callouts import callout_launch, callout_respond, escalations_due
+from callouts.services.callouts import callout_launch, callout_launch_once, callout_respond, escalations_due
 from callouts.tasks import heartbeat
 from tests.services.conftest import in_threads, make_callout_unit, paused, wait_for
 
@@ -123,3 +124,32 @@ def test_concurrent_accepts_at_the_deadline_fill_once_and_page_no_later_list_aft
         assert not handed.filter(delivery__recipient__tier_position=2).exists()
         assert not Delivery.objects.filter(recipient__callout=callout, state__in=["pending", "sending"]).exists()
     print(f"timer head start (s) → outcome: {outcomes}")
+
+
+# Launches with one idempotency key arriving together: a dispatch system retrying a launch whose answer it never
+# got, or two clicks. Staggered over the first launch's own duration, so that some twins look for the key before
+# the first commits and reach their own insert after it, the moment that once turned a retry into a 400.
+TWINS_STAGGER = tuple(n * 0.004 for n in range(8))
+KEYED_ROUNDS = 4
+
+
+def test_launches_with_the_same_key_at_once_all_get_one_callout_and_the_unit_is_paged_once(
+        transactional_db, operator, worker_factory):
+    worker_factory.start(pool="solo")
+    unit = make_callout_unit(primary=4)
+    for round_ in range(KEYED_ROUNDS):
+        key = IdempotencyKey(origin=Callout.KeyOrigin.API, value=f"cad-{round_}")
+        launch = functools.partial(callout_launch_once, unit=unit, message="Armed suspect, Bank Street",
+                                   actor=operator, incident_ref=f"CAD-{round_}", key=key)
+
+        results = in_threads(*(after(delay, launch) for delay in TWINS_STAGGER))
+
+        errors = [r for r in results if isinstance(r, Exception)]
+        assert not errors, errors
+        assert len({callout.pk for callout, _ in results}) == 1
+        assert [created for _, created in results].count(True) == 1
+    assert Callout.objects.count() == KEYED_ROUNDS
+    handed = RecordedMessage.objects.filter(delivery__recipient__callout__unit=unit)
+    assert wait_for(lambda: handed.count() == KEYED_ROUNDS * 4 * 3), f"{handed.count()} alerts handed over"
+    drain()
+    assert handed.count() == KEYED_ROUNDS * 4 * 3

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -72,7 +73,8 @@ def test_escalation_fires_when_redis_was_down_at_its_deadline(transactional_db, 
     assert wait_for(lambda: sent.count() == 2 * 3), "the primary alerts were not sent within 20 s"
     # Waits are whole minutes in the policy model; the frozen copy on the callout takes seconds.
     deadline = timezone.now() + timedelta(seconds=WAIT_SECONDS)
-    policy = {**callout.policy, "waits": {**callout.policy["waits"], "1": WAIT_SECONDS}}
+    frozen = callout.frozen_policy
+    policy = replace(frozen, waits={**frozen.waits, 1: WAIT_SECONDS}).to_json()
     Callout.objects.filter(pk=callout.pk).update(policy=policy, escalate_at=deadline)
 
     with redis_stopped():

@@ -12,7 +12,7 @@ def mark_added_by_operator(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('callouts', '0005_notices'),
+        ('callouts', '0007_idempotency_scope_constraints'),
         ('units', '0008_contact_method_known_kind'),
     ]
 
