@@ -16,7 +16,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from reports.api.serializers import (
@@ -30,6 +29,7 @@ from reports.api.serializers import (
     ReportUpdateSerializer,
     VersionSerializer,
 )
+from reports.api.uploads import AttachmentUploadParser
 from reports.areas import with_descendants
 from reports.models import Area, Attachment, Report, ReportTypeVersion, ReportVersion
 from reports.selectors import may_amend, visible_reports
@@ -246,7 +246,7 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    200: OpenApiResponse(AttachmentSerializer, description="This file was attached already."),
                    413: TOO_LARGE, 415: REFUSED_TYPE},
     )
-    @action(detail=True, methods=["post"], filter_backends=[], parser_classes=[MultiPartParser])
+    @action(detail=True, methods=["post"], filter_backends=[], parser_classes=[AttachmentUploadParser])
     def attachments(self, request, pk=None):
         report = self.get_object()
         self.require_author(report)

@@ -29,7 +29,7 @@ from config.wsgi import application
 from reports.models import Area, Circulation, CirculationRecipient, ReportType
 from reports.services.filing import Place, attachment_add, report_draft_save, report_submit
 from tests.api.test_callouts_api import launch_for, role_user
-from tests.factories import add_member, make_unit
+from tests.factories import add_member, jpeg, make_unit
 from units.models import Unavailability, Unit
 
 api = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(
@@ -50,7 +50,7 @@ def reports_of(person, area) -> dict:
     kwargs = {"report_type": ReportType.objects.get(slug="missing-person"), "actor": person.user,
               "data": MISSING_CHILD, "place": Place(area=area), "captured_at": None}
     report = report_submit(report_id=uuid.uuid4(), **kwargs)[0]
-    photo = SimpleUploadedFile("amy.jpg", f"photo of {report.pk}".encode(), content_type="image/jpeg")
+    photo = SimpleUploadedFile("amy.jpg", jpeg(f"photo of {report.pk}".encode()), content_type="image/jpeg")
     attachment = attachment_add(report=report, actor=person.user, upload=photo)[0]
     draft = report_draft_save(report_id=uuid.uuid4(), **kwargs)[0]
     circulation = Circulation.objects.create(report=report, version=1, area=area, reach="area",
