@@ -1,7 +1,9 @@
 import hashlib
+import stat
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
@@ -373,6 +375,16 @@ def test_an_mp4_recording_sent_as_audio_is_kept_as_audio(media, officer, simple_
                                    upload=photo(REAL_STARTS["video/mp4"], name="999.m4a", content_type="audio/mp4"))
 
     assert attachment.content_type == "audio/mp4"
+
+
+def test_an_attachment_is_readable_by_its_group_and_nobody_else(media, officer, simple_type):
+    report, _ = submit(officer, simple_type)
+
+    attachment, _ = attachment_add(report=report, actor=officer.user, upload=photo())
+
+    path = Path(attachment.file.path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert {stat.S_IMODE(folder.stat().st_mode) for folder in (path.parent, path.parent.parent)} == {0o750}
 
 
 def test_a_reason_too_long_to_keep_is_refused_not_cut(officer, simple_type):
