@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
@@ -216,8 +217,19 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def refused_unless(**rules: str) -> OpenApiResponse:
+    """The 400 of an operation that checks what a schema cannot say (a code that must exist, an end after its
+    start): each rule under the field it is reported on, in backticks, as the error's ``fields`` will name it.
+
+    ``refused_unless(area="is a known area's code")`` reads "... Also refused unless `area` is a known area's code."
+    """
+    listed = "; ".join(f"`{field}` {rule}" for field, rule in rules.items())
+    return OpenApiResponse(description=f"{ERROR_DESCRIPTIONS['400']} Also refused unless {listed}.")
+
+
 def add_error_responses(result, generator, request, public):
-    """drf-spectacular hook: the Error component, and the error answers each operation can give.
+    """drf-spectacular hook: the Error component, the error answers each operation can give, and non-empty query
+    strings.
 
     A view declares further error statuses with a description only, e.g.
     ``@extend_schema(responses={200: CalloutSerializer, 409: OpenApiResponse(description="Callout closed.")})``;
@@ -226,6 +238,7 @@ def add_error_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
+            non_empty_query_strings(operation)
             responses = operation["responses"]
             for code in error_statuses(path, operation):
                 responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code]})
@@ -233,6 +246,15 @@ def add_error_responses(result, generator, request, public):
                 if code.startswith("4"):
                     response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return result
+
+
+def non_empty_query_strings(operation: dict) -> None:
+    """A query parameter given empty is refused (StrictFilterForm, InstantField) rather than taken as left out:
+    the schema says so with ``minLength: 1``."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter["in"] == "query" and schema.get("type") == "string" and "enum" not in schema:
+            schema.setdefault("minLength", 1)
 
 
 def error_statuses(path: str, operation: dict) -> list[str]:
