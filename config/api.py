@@ -228,14 +228,15 @@ def refused_unless(**rules: str) -> OpenApiResponse:
 
 
 def add_error_responses(result, generator, request, public):
-    """drf-spectacular hook: the Error component, the error answers each operation can give, and non-empty query
-    strings.
+    """drf-spectacular hook: the Error component, the error answers each operation can give, non-empty query
+    strings and text without NUL characters.
 
     A view declares further error statuses with a description only, e.g.
     ``@extend_schema(responses={200: CalloutSerializer, 409: OpenApiResponse(description="Callout closed.")})``;
     this hook gives every 4xx answer the Error body.
     """
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    no_nul_in_request_text(result["components"]["schemas"])
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
             non_empty_query_strings(operation)
@@ -248,13 +249,34 @@ def add_error_responses(result, generator, request, public):
     return result
 
 
+NO_NUL = "^[^\\x00]*$"
+# Text that may not be blank is stripped first (DRF's trim_whitespace), so spaces alone are blank too. The one
+# untrimmed field, the enrolment password, is held to it as well: stricter than the server, never surprising.
+NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+
+
 def non_empty_query_strings(operation: dict) -> None:
-    """A query parameter given empty is refused (StrictFilterForm, InstantField) rather than taken as left out:
-    the schema says so with ``minLength: 1``."""
+    """A query parameter given empty is refused (StrictFilterForm, InstantField) rather than taken as left out,
+    and text with a NUL character is refused (Django's forms): the schema says both."""
     for parameter in operation.get("parameters", []):
         schema = parameter.get("schema", {})
         if parameter["in"] == "query" and schema.get("type") == "string" and "enum" not in schema:
             schema.setdefault("minLength", 1)
+            no_nul(schema)
+
+
+def no_nul_in_request_text(components: dict) -> None:
+    """DRF's text fields refuse a NUL character, and those that may not be blank refuse spaces alone: every free
+    text a request sends says so with a pattern."""
+    for name, schema in components.items():
+        if name.endswith("Request"):
+            for prop in (schema.get("properties") or {}).values():
+                no_nul(prop)
+
+
+def no_nul(schema: dict) -> None:
+    if schema.get("type") == "string" and not {"format", "enum", "pattern"} & schema.keys():
+        schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NUL
 
 
 def error_statuses(path: str, operation: dict) -> list[str]:
