@@ -19,6 +19,8 @@ from callouts.models import (
     TierWait,
 )
 from callouts.need import QUALIFICATION, ROLE, Need, Requirement
+from reports.admin_audit import ReportContentAudit
+from reports.selectors import visible_deliveries, visible_recorded_messages
 from units.models import Tier
 
 STATE_COLOURS = {
@@ -230,27 +232,60 @@ class RecipientAdmin(ReadOnlyAdmin):
         return live_link(recipient.callout, recipient.callout)
 
 
+def report_link(report_id, version) -> str:
+    """A notice's report by its id (never its summary, so the list of deliveries quotes no report)."""
+    url = reverse("admin:reports_report_change", args=[report_id])
+    return format_html('<a href="{}">report {}… v{}</a>', url, str(report_id)[:8], version)
+
+
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ReportContentAudit, ReadOnlyAdmin):
+    """Every message sent or to send. A notice quotes a report (its subject and body), so it is listed only to
+    those who may see that report, and opening one is audited like opening the report."""
+
     list_display = ["addressee", "callout_link", "channel", "kind", "address", "state", "due_at", "sent_at",
                     "attempts", "error_code"]
     list_filter = ["state", "channel", "kind"]
     list_select_related = ["recipient__person", "recipient__callout__unit", "person"]
     search_fields = ["address", "provider_message_id", "recipient__person__full_name"]
+    audit_via = "delivery"
+
+    def get_queryset(self, request):
+        return visible_deliveries(request.user)
+
+    def shown_report(self, delivery):
+        return (delivery.report_id, delivery.report_version) if delivery.report_id else None
+
+    def listed_report(self, delivery):
+        return None  # the list shows no subject or body
 
     @admin.display(description="person", ordering="recipient__person__full_name")
     def addressee(self, delivery):
         return delivery.addressee
 
-    @admin.display(description="callout or topic", ordering="recipient__callout")
+    @admin.display(description="callout or report", ordering="recipient__callout")
     def callout_link(self, delivery):
+        if delivery.report_id is not None:
+            return report_link(delivery.report_id, delivery.report_version)
         if delivery.recipient_id is None:
             return delivery.topic
         return live_link(delivery.recipient.callout, delivery.recipient.callout)
 
 
 @admin.register(RecordedMessage)
-class RecordedMessageAdmin(ReadOnlyAdmin):
+class RecordedMessageAdmin(ReportContentAudit, ReadOnlyAdmin):
+    """What the recording channel would have sent, under the same rule as the deliveries: a message quoting a
+    report is listed only to those who may see it, and every page that shows one is audited."""
+
     list_display = ["created_at", "channel", "to", "subject"]
     list_filter = ["channel"]
+    list_select_related = ["delivery"]
     search_fields = ["to", "subject", "body"]
+    audit_via = "recorded message"
+
+    def get_queryset(self, request):
+        return visible_recorded_messages(request.user)
+
+    def shown_report(self, message):
+        delivery = message.delivery
+        return (delivery.report_id, delivery.report_version) if delivery and delivery.report_id else None

@@ -270,6 +270,13 @@ class Delivery(models.Model):
                                help_text="Whom a notice is for; empty for a callout's messages.")
     topic = models.CharField(max_length=60, blank=True, db_index=True,
                              help_text="What a notice is about, e.g. circulation:12; empty for a callout's messages.")
+    # A real link rather than the topic's text, so the admin can scope a notice by the report's own selector
+    # (reports.selectors.visible_reports) in SQL, whatever form a topic takes.
+    report = models.ForeignKey("reports.Report", on_delete=models.PROTECT, related_name="notices", null=True,
+                               blank=True, help_text="The report a notice carries content of; only those who may "
+                               "see the report see the notice.")
+    report_version = models.PositiveIntegerField(null=True, blank=True,
+                                                 help_text="The version of the report the notice tells of.")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ALERT)
     round = models.PositiveSmallIntegerField(default=1)
     sequence = models.PositiveSmallIntegerField(default=0, help_text="Which update this is; 0 for the alert.")
@@ -304,6 +311,8 @@ class Delivery(models.Model):
                 | models.Q(recipient__isnull=True, kind="notice", person__isnull=False),
                 name="delivery_for_recipient_or_notice",
             ),
+            models.CheckConstraint(condition=models.Q(report__isnull=True) | models.Q(recipient__isnull=True),
+                                   name="report_only_on_notices"),
         ]
 
     def __str__(self):

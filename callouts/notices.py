@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,25 +14,33 @@ from callouts.models import Delivery
 from callouts.services.alerts import dispatch_soon
 from units.models import ContactMethod, Person
 
+if TYPE_CHECKING:
+    from reports.models import Report
+
 # A phone call is kept for callouts, where a person must answer at once.
 NOTICE_CHANNELS = (ContactMethod.Kind.PUSH, ContactMethod.Kind.SMS, ContactMethod.Kind.EMAIL)
 
 
-def notify_people(*, people: Iterable[Person], topic: str, subject: str, body: str,
-                  now: datetime | None = None) -> list[Delivery]:
+def notify_people(*, people: Iterable[Person], topic: str, subject: str, body: str, report: Report,
+                  report_version: int, now: datetime | None = None) -> list[Delivery]:
     """Queue a notice to each person by their own channels: push at once, the others after their own delays.
 
-    Safe to call twice for one topic: a person's address gets a topic's notice once.
+    ``report`` (and the version the text tells of) is what the notice carries content of: the admin shows the
+    notice only to those who may see that report. Safe to call twice for one topic: a person's address gets a
+    topic's notice once.
     """
-    return notify_each(topics={person.pk: topic for person in people}, subject=subject, body=body, now=now)
+    return notify_each(topics={person.pk: topic for person in people}, subject=subject, body=body, report=report,
+                       report_version=report_version, now=now)
 
 
-def notify_each(*, topics: dict[int, str], subject: str, body: str, now: datetime | None = None) -> list[Delivery]:
+def notify_each(*, topics: dict[int, str], subject: str, body: str, report: Report, report_version: int,
+                now: datetime | None = None) -> list[Delivery]:
     """``notify_people`` with a topic per person (by person id), in one query and one insert for them all."""
     now = now or timezone.now()
     methods = ContactMethod.objects.filter(person_id__in=topics, kind__in=NOTICE_CHANNELS, person__active=True)
     deliveries = [
         Delivery(person_id=method.person_id, topic=topics[method.person_id], kind=Delivery.Kind.NOTICE,
+                 report=report, report_version=report_version,
                  channel=method.kind, address=method.address, subject=subject[:200], body=body,
                  due_at=now if method.kind == ContactMethod.Kind.PUSH else now + timedelta(
                      minutes=method.delay_minutes))

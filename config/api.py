@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
@@ -228,16 +229,29 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+def refused_unless(**rules: str) -> OpenApiResponse:
+    """The 400 of an operation that checks what a schema cannot say (a code that must exist, an end after its
+    start): each rule under the field it is reported on, in backticks, as the error's ``fields`` will name it.
+
+    ``refused_unless(area="is a known area's code")`` reads "... Also refused unless `area` is a known area's code."
+    """
+    listed = "; ".join(f"`{field}` {rule}" for field, rule in rules.items())
+    return OpenApiResponse(description=f"{ERROR_DESCRIPTIONS['400']} Also refused unless {listed}.")
+
+
 def add_error_responses(result, generator, request, public):
-    """drf-spectacular hook: the Error component, and the error answers each operation can give.
+    """drf-spectacular hook: the Error component, the error answers each operation can give, non-empty query
+    strings and text without NUL characters.
 
     A view declares further error statuses with a description only, e.g.
     ``@extend_schema(responses={200: CalloutSerializer, 409: OpenApiResponse(description="Callout closed.")})``;
     this hook gives every 4xx answer the Error body.
     """
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    no_nul_in_request_text(result["components"]["schemas"])
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
+            non_empty_query_strings(operation)
             responses = operation["responses"]
             for code in error_statuses(path, operation):
                 responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code]})
@@ -245,6 +259,36 @@ def add_error_responses(result, generator, request, public):
                 if code.startswith("4"):
                     response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return result
+
+
+NO_NUL = "^[^\\x00]*$"
+# Text that may not be blank is stripped first (DRF's trim_whitespace), so spaces alone are blank too. The one
+# untrimmed field, the enrolment password, is held to it as well: stricter than the server, never surprising.
+NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+
+
+def non_empty_query_strings(operation: dict) -> None:
+    """A query parameter given empty is refused (StrictFilterForm, InstantField) rather than taken as left out,
+    and text with a NUL character is refused (Django's forms): the schema says both."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter["in"] == "query" and schema.get("type") == "string" and "enum" not in schema:
+            schema.setdefault("minLength", 1)
+            no_nul(schema)
+
+
+def no_nul_in_request_text(components: dict) -> None:
+    """DRF's text fields refuse a NUL character, and those that may not be blank refuse spaces alone: every free
+    text a request sends says so with a pattern."""
+    for name, schema in components.items():
+        if name.endswith("Request"):
+            for prop in (schema.get("properties") or {}).values():
+                no_nul(prop)
+
+
+def no_nul(schema: dict) -> None:
+    if schema.get("type") == "string" and not {"format", "enum", "pattern"} & schema.keys():
+        schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NUL
 
 
 def error_statuses(path: str, operation: dict) -> list[str]:

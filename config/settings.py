@@ -45,8 +45,29 @@ def envrate(name: str, default: str) -> str:
     return value
 
 
+# Muster's files are its own. Every process (web server, worker, beat, manage.py, the mail sink) reads these
+# settings before it writes anything, so this one umask makes all they create private, files 0600 and folders
+# 0700: the SQLite database with its WAL and SHM files, the secret key, beat's schedule, the broker's messages,
+# the mail sink's emails. Attachments are the exception (0640 in 0750 folders, FILE_UPLOAD_* below), and collected
+# static files stay public (STORAGES).
+os.umask(0o077)
+
+
+def make_private(folder: Path) -> None:
+    """The folder and the files directly in it, left readable to others by an earlier version (a database
+    created 0644), become the owner's alone; what the umask creates from now on already is."""
+    for path in (folder, *folder.iterdir()):
+        try:
+            mode = path.stat().st_mode
+            if mode & 0o077 and (path == folder or path.is_file()):
+                path.chmod(mode & 0o700)
+        except OSError:  # not ours to change (a shared folder set up by an administrator), or gone meanwhile
+            continue
+
+
 VAR_DIR = Path(os.environ.get("MUSTER_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+make_private(VAR_DIR)
 
 DEBUG = envbool("DEBUG", "false")
 
@@ -336,6 +357,15 @@ RESPONSE_LINK_MAX_AGE = envint("RESPONSE_LINK_MAX_AGE", str(24 * 3600))
 # Field reports: uploaded attachments, and referrals to partner agencies.
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# Attachments are personal data: readable by Muster's user and its group (a backup or scanning job), by nobody else.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+# Static files are public, and served by whatever web server fronts Muster: collectstatic leaves them readable.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+                    "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755}},
+}
 REPORT_ATTACHMENT_MAX_BYTES = envint("REPORT_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024))
 REPORT_ATTACHMENT_TYPES = envlist(
     "REPORT_ATTACHMENT_TYPES",

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 import reports.admin_reviews  # noqa: F401  (registers the review queue)
 from callouts.admin import ReadOnlyAdmin, ReadOnlyInline
+from reports.admin_audit import ReportContentAudit
 from reports.admin_forms import (
     AreaForm,
     CirculationPolicyForm,
@@ -42,7 +43,6 @@ from reports.referral_selectors import overdue_referrals
 from reports.selectors import visible_reports
 from reports.services.export import EXPORT_PERMISSION, reports_export
 from reports.services.report_types import VersionNotPublishable, type_version_draft, type_version_publish
-from units.audit import audit_event
 
 
 def pretty_json(value) -> str:
@@ -206,7 +206,7 @@ def csv_download(text: str) -> HttpResponse:
 
 
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(ReportContentAudit, ReadOnlyAdmin):
     """Reports are filed and amended from the phone; here they are read, and exported by those allowed to."""
 
     list_display = ["report_type", "summary", "grading", "area", "author", "state", "submitted_at", "version"]
@@ -219,9 +219,13 @@ class ReportAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = [ReportVersionInline, AttachmentInline, ReviewInline]
     actions = [export_selected]
+    audit_via = "report"
 
     def get_queryset(self, request):
         return visible_reports(request.user).select_related("report_type", "type_version", "area", "author")
+
+    def shown_report(self, report):
+        return report, report.version
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -247,7 +251,6 @@ class ReportAdmin(ReadOnlyAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         report = self.get_object(request, unquote(object_id))
         if report is not None and self.has_view_permission(request, report):
-            audit_event(event="report_viewed", target=report, actor=request.user, data={"version": report.version})
             extra_context = {**(extra_context or {}), **related_context(report)}
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -320,7 +323,7 @@ class ReferralDeliveryInline(ReadOnlyInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ReadOnlyAdmin):
+class ReferralAdmin(ReportContentAudit, ReadOnlyAdmin):
     list_display = ["report_link", "agency", "kind", "priority", "created_at", "act_by", "acknowledged_at",
                     "acknowledged_by"]
     list_filter = [OverdueFilter, "agency", "kind", "priority"]
@@ -330,9 +333,16 @@ class ReferralAdmin(ReadOnlyAdmin):
               "acknowledged_at", "acknowledged_by", "sent"]
     readonly_fields = fields
     inlines = [ReferralDeliveryInline]
+    audit_via = "referral"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(report__in=visible_reports(request.user).values("pk"))
+
+    def shown_report(self, referral):
+        return referral.report, referral.version  # what was sent, from the version it was made of
+
+    def listed_report(self, referral):
+        return referral.report, referral.report.version  # the list names the report by its summary as it is now
 
     def changelist_view(self, request, extra_context=None):
         overdue = self.get_queryset(request).filter(pk__in=overdue_referrals().values("pk")).count()

@@ -1,7 +1,9 @@
 """The supervisor's review queue: open reviews first, soonest due first, each decided on its own page.
 
-A supervisor sees the reviews of reports in the areas they supervise, and those of reports without an area
-(a phone without a location fix), which no area's supervisors would otherwise ever see.
+A supervisor sees the reviews of the reports they may see in the areas they supervise (``visible_reviews``,
+built on the report admin's own ``visible_reports``); a report without an area (a phone without a location fix
+and no area picked) is in no one's areas, so administrators review it. Every page that shows a report is
+audited.
 """
 
 import json
@@ -10,16 +12,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Q, When
+from django.db.models import Case, IntegerField, When
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from reports.admin_audit import ReportContentAudit
 from reports.models import ReportVersion, ReviewTask
-from reports.selectors import is_reports_administrator, supervised_areas
-from reports.services.reviews import SUPERVISORS, ReviewClosed, review_approve, review_regrade, review_return
+from reports.selectors import visible_reviews
+from reports.services.reviews import ReviewClosed, review_approve, review_regrade, review_return
 from units.audit import audit_event
 
 OPEN = ReviewTask.State.OPEN
@@ -78,7 +81,7 @@ def shown(value) -> str:
 
 
 @admin.register(ReviewTask)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(ReportContentAudit, admin.ModelAdmin):
     list_display = ["report_summary", "report_type", "grading", "area", "version", "state", "due",
                     "overdue_alerted_at", "reviewer"]
     list_filter = ["state", ("report__area", admin.RelatedOnlyFieldListFilter),
@@ -86,17 +89,14 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     list_select_related = ["report__report_type", "report__area", "reviewer"]
     search_fields = ["report__summary"]
     actions = None
+    audit_via = "review queue"
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        user = request.user
-        if is_reports_administrator(user):
-            return queryset
-        areas = supervised_areas(user)
-        scope = Q(report__area__in=areas)
-        if areas.exists() or user.groups.filter(name=SUPERVISORS).exists():
-            scope |= Q(report__area__isnull=True)
-        return queryset.filter(scope)
+        return visible_reviews(request.user).select_related(*self.list_select_related)
+
+    def shown_report(self, review):
+        # The queue shows the report's summary and grading as they are now: its latest version.
+        return review.report, review.report.version
 
     def get_ordering(self, request):
         return [OPEN_FIRST, "due_at", "id"]

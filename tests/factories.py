@@ -57,3 +57,12 @@ def login_verified(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+# The start of a JPEG (its SOI marker): what the attachment type check finds a photo by.
+JPEG_START = b"\xff\xd8\xff\xe0"
+
+
+def jpeg(body: bytes = b"photo") -> bytes:
+    """Bytes whose content is a JPEG as far as the attachment type check can tell, unique per ``body``."""
+    return JPEG_START + body

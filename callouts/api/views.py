@@ -29,6 +29,7 @@ from callouts.services.callouts import (
     callout_launch_once,
     callout_respond,
 )
+from config.api import refused_unless
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -90,6 +91,9 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         })],
         responses={201: CalloutSerializer, 200: OpenApiResponse(CalloutSerializer, description="A retry with "
                                                                 "an Idempotency-Key already used: the first callout."),
+                   400: refused_unless(unit="is the id of an active unit", need="gives each requirement a role or a "
+                                       "known qualification code, not both, none listed twice and none a count over "
+                                       "the quorum"),
                    422: KEY_REUSED},
     )
     def create(self, request):
@@ -107,7 +111,8 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         description="Accept (with an ETA if you can) or decline; a later answer replaces the earlier one while the "
         "callout is open. The same service records answers by SMS, voice and email.",
         request=RespondSerializer,
-        responses={200: CalloutSerializer, 409: CONFLICT},
+        responses={200: CalloutSerializer, 409: CONFLICT,
+                   400: refused_unless(eta_minutes="is given only with accept")},
         examples=[OpenApiExample("Accept", request_only=True,
                                  value={"response": "accept", "eta_minutes": 15, "note": "From Brixton"}),
                   OpenApiExample("Decline", request_only=True, value={"response": "decline"})],

@@ -16,9 +16,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from config.api import refused_unless
 from reports.api.serializers import (
     AmendSerializer,
     AttachmentSerializer,
@@ -30,6 +30,7 @@ from reports.api.serializers import (
     ReportUpdateSerializer,
     VersionSerializer,
 )
+from reports.api.uploads import AttachmentUploadParser
 from reports.areas import with_descendants
 from reports.models import Area, Attachment, Report, ReportTypeVersion, ReportVersion
 from reports.selectors import may_amend, visible_reports
@@ -52,9 +53,17 @@ NOT_AMENDER = "Only the author, the area's supervisors and administrators can am
 NO_PERSON = "Only people with a person record can file reports."
 CONFLICT = OpenApiResponse(description="A report with this id exists with other content or another author, or "
                                        "the report's state does not allow this (`conflict`).")
-TOO_LARGE = OpenApiResponse(description="The file is over the size limit (`too_large`).")
-REFUSED_TYPE = OpenApiResponse(description="The file's type is not allowed, or the body is not multipart "
+TOO_LARGE = OpenApiResponse(description="The file is over the size limit (`too_large`), refused as soon as the "
+                                        "body's length or the file's bytes pass it.")
+REFUSED_TYPE = OpenApiResponse(description="The file's type is not allowed, its content is not the type it was sent "
+                                           "as (the message names what was found), or the body is not multipart "
                                            "(`unsupported_media_type`).")
+# What each operation checks that the schema cannot say, under the field the 400 names.
+KNOWN_TYPE = "is the slug of an active report type with a published version (`GET /report-types/`)"
+KNOWN_AREA = "is the code of a known area, or null"
+DRAFT_DATA = "holds only fields of the type's form"
+VALID_DATA = ("meets the type version's JSON Schema (`GET /report-types/`); each error is named by its field, "
+              "e.g. `data.age`")
 MISSING_CHILD = {
     "name": "Amy Clarke", "age": 9, "date_of_birth": "2017-02-14",
     "description": "White, slim, 4 ft, long brown hair in a ponytail",
@@ -65,12 +74,16 @@ MISSING_CHILD = {
 }
 
 
+FILTER_MAX = 40
+FILTER_LENGTH = f"is at most {FILTER_MAX} characters"
+
+
 class ReportFilter(filters.FilterSet):
     state = filters.ChoiceFilter(choices=Report.State.choices, help_text="Only drafts or only submitted reports.")
-    type = filters.CharFilter(field_name="report_type__slug", max_length=40, help_text="A type's slug.")
-    area = filters.CharFilter(method="filter_area", max_length=40,
+    type = filters.CharFilter(field_name="report_type__slug", max_length=FILTER_MAX, help_text="A type's slug.")
+    area = filters.CharFilter(method="filter_area", max_length=FILTER_MAX,
                               help_text="An area's code: reports in it and in the areas under it.")
-    grading = filters.CharFilter(max_length=40, help_text="e.g. high.")
+    grading = filters.CharFilter(max_length=FILTER_MAX, help_text="e.g. high.")
 
     class Meta:
         model = Report
@@ -139,7 +152,9 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if report.author.user_id != self.request.user.pk:
             raise PermissionDenied(NOT_AUTHOR)
 
-    @extend_schema(summary="Reports I can see", description="Newest first; drafts only to their author.")
+    @extend_schema(summary="Reports I can see", description="Newest first; drafts only to their author.",
+                   responses={200: ReportListSerializer(many=True), 400: refused_unless(
+                       type=FILTER_LENGTH, area=FILTER_LENGTH, grading=FILTER_LENGTH)})
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         if page:
@@ -156,6 +171,8 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={201: ReportSerializer,
                    200: OpenApiResponse(ReportSerializer, description="A repeat of a submission, or a draft "
                                         "saved again."),
+                   400: refused_unless(report_type=KNOWN_TYPE, area=KNOWN_AREA,
+                                       data=f"{DRAFT_DATA}; submitted, it {VALID_DATA}"),
                    409: CONFLICT},
         examples=[OpenApiExample("High-risk missing child", request_only=True, value={
             "id": "6f1c2a9e-4b7d-4e21-9a55-3c8d0f7b1e42", "report_type": "missing-person", "data": MISSING_CHILD,
@@ -184,7 +201,9 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         summary="Edit a draft",
         description="From any of the author's devices. `data` is a JSON merge patch: fields given replace the "
         "draft's, null removes one, others stay. A submitted report cannot be edited: amend it (409).",
-        request=ReportUpdateSerializer, responses={200: ReportSerializer, 409: CONFLICT},
+        request=ReportUpdateSerializer,
+        responses={200: ReportSerializer, 400: refused_unless(area=KNOWN_AREA, data=f"(once patched) {DRAFT_DATA}"),
+                   409: CONFLICT},
     )
     def partial_update(self, request, pk=None):
         report = self.get_object()
@@ -198,7 +217,8 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Submit a draft",
                    description="Checks it against the schema (400 naming each field) and files version 1. "
                    "Submitting again returns it as it is.",
-                   request=None, responses={200: ReportSerializer, 409: CONFLICT})
+                   request=None, responses={200: ReportSerializer, 400: refused_unless(data=VALID_DATA),
+                                            409: CONFLICT})
     @action(detail=True, methods=["post"], filter_backends=[])
     def submit(self, request, pk=None):
         report = self.get_object()
@@ -210,7 +230,9 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         summary="Amend a submitted report",
         description="A new version with its reason; the earlier ones stay readable. `base_version` is the "
         "version you read: if someone amended it since, a 409 says which is the latest.",
-        request=AmendSerializer, responses={201: ReportSerializer, 409: CONFLICT},
+        request=AmendSerializer,
+        responses={201: ReportSerializer, 409: CONFLICT,
+                   400: refused_unless(data=VALID_DATA, area=KNOWN_AREA, reason="has more than spaces")},
         examples=[OpenApiExample("Found a witness", request_only=True, value={
             "base_version": 1, "reason": "Witness saw her on the 2 bus towards Stockwell",
             "data": {**MISSING_CHILD, "last_seen_place": "Number 2 bus, Stockwell Road"},
@@ -244,9 +266,9 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request={"multipart/form-data": AttachmentUploadSerializer},
         responses={201: AttachmentSerializer,
                    200: OpenApiResponse(AttachmentSerializer, description="This file was attached already."),
-                   413: TOO_LARGE, 415: REFUSED_TYPE},
+                   400: refused_unless(file="is not empty"), 413: TOO_LARGE, 415: REFUSED_TYPE},
     )
-    @action(detail=True, methods=["post"], filter_backends=[], parser_classes=[MultiPartParser])
+    @action(detail=True, methods=["post"], filter_backends=[], parser_classes=[AttachmentUploadParser])
     def attachments(self, request, pk=None):
         report = self.get_object()
         self.require_author(report)

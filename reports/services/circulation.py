@@ -65,7 +65,8 @@ def circulate(*, version: ReportVersion, now: datetime) -> Circulation | None:
             for person, reason in recipients.values())
         superseded_notices_stop(report=report, circulation=circulation, people=[row.person for row in rows])
         subject, body = notice_text(version=version, updated=previous is not None)
-        notify_each(topics={row.person_id: row.topic for row in rows}, subject=subject, body=body, now=now)
+        notify_each(topics={row.person_id: row.topic for row in rows}, subject=subject, body=body,
+                    report=report, report_version=version.number, now=now)
         audit_event(event="report_circulated", target=report,
                     message=f"Version {version.number} circulated to {len(rows)}",
                     data={"version": version.number, "reach": reach, "area": version.area_id,

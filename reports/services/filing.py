@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from reports.file_types import ContentSniffer, same_content
 from reports.models import Area, Attachment, Report, ReportType, ReportVersion
 from reports.schemas import draft_errors, validation_errors
 from reports.services.processing import version_submitted
@@ -47,7 +48,7 @@ class AttachmentTooLarge(Exception):
 
 
 class AttachmentTypeRefused(Exception):
-    """Not in REPORT_ATTACHMENT_TYPES: a 415."""
+    """Not in REPORT_ATTACHMENT_TYPES, or the content is not what it was sent as: a 415."""
 
 
 @dataclass(frozen=True)
@@ -162,13 +163,15 @@ def report_amend(*, report: Report, actor, base_version: int, data: dict, reason
 def attachment_add(*, report: Report, actor, upload: UploadedFile) -> tuple[Attachment, bool]:
     """Keep a photo or document with the report; the same file again returns the one kept (False).
 
-    The file is hashed as it is read, so one over the limit is refused without hashing all of it.
+    The file is hashed and its real type told from its content as it is read, so one over the limit is refused
+    without reading all of it, and one whose content is not the allowed type it was sent as is refused.
     """
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
     if content_type not in settings.REPORT_ATTACHMENT_TYPES:
         raise AttachmentTypeRefused(f"Files of type {content_type or 'unknown'} cannot be attached; allowed: "
                                     f"{', '.join(settings.REPORT_ATTACHMENT_TYPES)}.")
-    sha256, size = digest(upload)
+    sha256, size, found = digest(upload)
+    check_content(declared=content_type, found=found)
     with transaction.atomic(), acting(actor):
         report = locked(report.pk)
         if existing := report.attachments.filter(sha256=sha256).first():
@@ -365,18 +368,32 @@ def merge_patch(target, patch):
     return merged
 
 
-def digest(upload: UploadedFile) -> tuple[str, int]:
+def digest(upload: UploadedFile) -> tuple[str, int, str | None]:
+    """The file's SHA-256, size and type found in its content, in one read."""
     limit = settings.REPORT_ATTACHMENT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise AttachmentTooLarge(too_large(limit))
-    sha256, size = hashlib.sha256(), 0
+    sha256, size, sniffer = hashlib.sha256(), 0, ContentSniffer()
     upload.seek(0)
     for chunk in upload.chunks():
         size += len(chunk)
         if size > limit:
             raise AttachmentTooLarge(too_large(limit))
         sha256.update(chunk)
-    return sha256.hexdigest(), size
+        sniffer.feed(chunk)
+    return sha256.hexdigest(), size, sniffer.content_type()
+
+
+def check_content(*, declared: str, found: str | None) -> None:
+    """The content must be what it was sent as: a photo renamed .pdf, or a program sent as a photo, is refused."""
+    allowed = ", ".join(settings.REPORT_ATTACHMENT_TYPES)
+    if found is None:
+        raise AttachmentTypeRefused(f"The file was sent as {declared} but its content is of no type Muster can "
+                                    f"tell (text must be UTF-8); allowed: {allowed}.")
+    if not same_content(declared, found):
+        off_list = "" if found in settings.REPORT_ATTACHMENT_TYPES else ", which cannot be attached"
+        raise AttachmentTypeRefused(f"The file was sent as {declared} but its content is {found}{off_list}: "
+                                    "send it as what it is.")
 
 
 def too_large(limit: int) -> str:

@@ -84,7 +84,8 @@ def reviews_overdue_alert(*, now: datetime | None = None) -> int:
             review.save(update_fields=["overdue_alerted_at"])
             people = review_supervisors(review=review, now=now)
             subject, body = overdue_text(review=review, now=now)
-            notify_people(people=people, topic=review_topic(review), subject=subject, body=body, now=now)
+            notify_people(people=people, topic=review_topic(review), subject=subject, body=body,
+                          report=review.report, report_version=review.version, now=now)
             audit_event(event="review_overdue_alerted", target=review.report,
                         message=f"Review of version {review.version} overdue: {len(people)} supervisors alerted",
                         data={"review": review.pk, "version": review.version, "people": [p.pk for p in people]})
@@ -169,7 +170,8 @@ def review_return(*, review: ReviewTask, actor, comment: str) -> ReviewTask:
         report = review.report
         notify_people(people=[report.author], topic=f"review-returned:{review.pk}",
                       subject=f"Report returned by {actor_name(actor)}: {report.summary}"[:200],
-                      body=f"{comment}\n\nPlease amend version {review.version}.\n{report_link(report)}")
+                      body=f"{comment}\n\nPlease amend version {review.version}.\n{report_link(report)}",
+                      report=report, report_version=review.version)
         audit_event(event="review_returned", target=report, actor=actor,
                     message=f"Version {review.version} returned to {report.author}", data=decision(review))
     return review

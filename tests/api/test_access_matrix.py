@@ -27,7 +27,7 @@ from callouts.models import Recipient
 from reports.models import Area, Circulation, CirculationRecipient, ReportType
 from reports.services.filing import Place, attachment_add, report_draft_save, report_submit
 from tests.api.test_callouts_api import launch_for, role_user
-from tests.factories import add_member, make_unit
+from tests.factories import add_member, jpeg, make_unit
 from units.models import Unavailability
 from units.services import device_enrol, device_revoke
 
@@ -124,7 +124,7 @@ def file_for(person, *, area=None, submit: bool = True):
     if not submit:
         return {"draft": report_draft_save(**kwargs)[0]}
     report = report_submit(**kwargs)[0]
-    photo = SimpleUploadedFile("amy.jpg", f"photo of {report.pk}".encode(), content_type="image/jpeg")
+    photo = SimpleUploadedFile("amy.jpg", jpeg(f"photo of {report.pk}".encode()), content_type="image/jpeg")
     return {"report": report, "attachment": attachment_add(report=report, actor=person.user, upload=photo)[0]}
 
 

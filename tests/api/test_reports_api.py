@@ -2,6 +2,7 @@
 attachments, and who sees what."""
 
 import hashlib
+import io
 import uuid
 
 import pytest
@@ -9,9 +10,10 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from reports.models import Area, Circulation, CirculationRecipient, ReportType, ReportTypeVersion, ReportVersion
-from tests.factories import make_person
+from tests.factories import jpeg, make_person
 from tests.reports.conftest import NOW, beats, eager_tasks, file_report, officer, simple_type  # noqa: F401
 
 REPORTS = "/api/v1/reports/"
@@ -312,6 +314,46 @@ def test_a_file_type_off_the_list_is_a_415(media, phone):
     assert "application/x-msdownload cannot be attached" in refused["message"]
 
 
+def test_a_file_whose_content_is_not_its_declared_type_is_a_415_naming_what_it_is(media, phone):
+    report_id = phone.post(REPORTS, filing(), format="json").json()["id"]
+
+    refused = error(upload(phone, report_id, b"%PDF-1.7\n1 0 obj\n", "amy.jpg", "image/jpeg"), 415)
+
+    assert refused["code"] == "unsupported_media_type"
+    assert "sent as image/jpeg but its content is application/pdf" in refused["message"]
+
+
+def wire_upload(client, report_id, content: bytes) -> tuple:
+    """Post ``content`` as the file from a body the test can see the server read; the answer and that body."""
+    payload = encode_multipart(BOUNDARY, {"file": SimpleUploadedFile("amy.jpg", content, content_type="image/jpeg")})
+    wire = io.BytesIO(payload)
+    response = client.generic("POST", f"{REPORTS}{report_id}/attachments/", payload, MULTIPART_CONTENT,
+                              **{"wsgi.input": wire})
+    return response, wire, len(payload)
+
+
+@override_settings(REPORT_ATTACHMENT_MAX_BYTES=256 * 1024)
+def test_an_upload_whose_length_is_over_the_limit_is_refused_before_any_of_it_is_read(media, phone):
+    report_id = phone.post(REPORTS, filing(), format="json").json()["id"]
+
+    response, wire, _ = wire_upload(phone, report_id, jpeg(b"x" * (2 * 1024 * 1024)))
+
+    assert "limit of 0.25 MB" in error(response, 413)["message"]
+    assert wire.tell() == 0
+
+
+@override_settings(REPORT_ATTACHMENT_MAX_BYTES=256 * 1024)
+def test_a_file_over_the_limit_is_refused_as_it_passes_it_not_after_the_whole_body_is_read(media, phone):
+    report_id = phone.post(REPORTS, filing(), format="json").json()["id"]
+
+    # Close enough to the limit that the length alone does not give it away: the file is found out as it arrives.
+    response, wire, length = wire_upload(phone, report_id, jpeg(b"x" * (256 * 1024 + 40 * 1024)))
+
+    assert "limit of 0.25 MB" in error(response, 413)["message"]
+    assert wire.tell() < length
+    assert not [path for path in media.rglob("*") if path.is_file()]
+
+
 def test_an_upload_without_a_file_or_as_json_is_refused(media, phone):
     url = f"{REPORTS}{phone.post(REPORTS, filing(), format='json').json()['id']}/attachments/"
 
@@ -351,7 +393,7 @@ def writes(client, filed) -> dict[str, int]:
         "submit": client.post(f"{draft}submit/").status_code,
         "amend": client.post(f"{report}amend/", {"base_version": 1, "reason": "Checked", "data": MISSING_CHILD},
                              format="json").status_code,
-        "attach": upload(client, filed["report"], b"another photo").status_code,
+        "attach": upload(client, filed["report"], jpeg(b"another photo")).status_code,
     }
 
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import schemathesis
 from django.contrib.staticfiles import finders
 from drf_spectacular.generators import SchemaGenerator
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from config.wsgi import application
+from tests.api.schema_checks import field_root
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +79,50 @@ def test_an_eta_with_a_decline_is_described_as_ignored(anon_client, db):
     answer = schema(anon_client)["components"]["schemas"]["RespondRequest"]
 
     assert "ignored" in answer["properties"]["eta_minutes"]["description"]
+
+
+REPORT = {"report_type": "missing-person", "data": {"name": "Amy Clarke"}, "submit": False}
+SOON = "2030-05-01T09:00:00+01:00"
+
+
+def refused(document: dict, path: str, method: str, response) -> tuple[set[str], str]:
+    """The fields a 400 names, and what the schema's 400 of that operation says."""
+    assert response.status_code == 400, response.content
+    operation = document["paths"][f"/api/v1{path.split('?')[0]}"][method]
+    assert operation["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"}
+    return set(response.json()["error"]["fields"]), operation["responses"]["400"]["description"]
+
+
+def test_submitting_an_incomplete_draft_is_a_400_the_schema_declares(anon_client, api_client, member_a):
+    phone = api_client(member_a.user)
+    draft = phone.post("/api/v1/reports/", {**REPORT, "id": "0b9f1c2e-7d4a-4f8e-9b1a-2c3d4e5f6a7b"},
+                       format="json").json()["id"]
+
+    fields, declared = refused(schema(anon_client), "/reports/{id}/submit/", "post",
+                               phone.post(f"/api/v1/reports/{draft}/submit/"))
+
+    assert fields and all(name.startswith("data.") for name in fields)
+    assert "`data`" in declared
+
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("post", "/reports/", {**REPORT, "area": "atlantis"}, "area"),
+    ("post", "/reports/", {**REPORT, "report_type": "alien-sighting"}, "report_type"),
+    ("post", "/unavailability/", {"starts_at": SOON, "ends_at": "2030-04-30T09:00:00+01:00"}, "ends_at"),
+    ("get", "/shifts/?from=2030-05-01T09:00:00%2B01:00&to=2030-04-01T09:00:00%2B01:00", None, "to"),
+], ids=["unknown-area", "unknown-report-type", "unavailability-ending-before-it-starts", "shifts-window-backwards"])
+def test_a_rule_the_schema_cannot_express_is_declared_under_the_field_it_refuses(anon_client, api_client, member_a,
+                                                                                method, path, body, field):
+    phone = api_client(member_a.user)
+    if "id" not in (body or {"id": None}) and path == "/reports/":
+        body = {**body, "id": "5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"}
+    response = phone.post(f"/api/v1{path}", body, format="json") if method == "post" else phone.get(f"/api/v1{path}")
+
+    fields, declared = refused(schema(anon_client), path, method, response)
+
+    assert {field_root(name) for name in fields} == {field}
+    assert f"`{field}`" in declared
 
 
 def test_an_attachment_download_is_described_as_the_file_in_each_allowed_type(anon_client, db, settings):

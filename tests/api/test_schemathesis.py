@@ -5,11 +5,12 @@ Generated requests, valid and not, go to the callout, schedule, report and circu
 served at /api/schema/, in process through the WSGI application (tests/api/test_schema.py runs every operation,
 the device and account ones included, with a plain person's token). A report's id is a UUID no generator
 guesses, so the report operations are sent to one of the caller's own reports (submitted with a photo, or a
-draft) or to someone else's; unknown ids are test_schema.py's part. Checked: no 5xx; every answer's status,
-content type, headers and body match the schema; requests that break the schema are refused. Not checked, as
-in tests/api/test_schema.py: that every schema-valid request is accepted. A schema cannot say that a launch's
-unit must exist or that a window's end comes after its start; refusing those with a 400 is right. Answers to a
-callout are the exception: test_every_answer_the_schema_allows_is_taken checks that each one is taken.
+draft, one still missing fields) or to someone else's; unknown ids are test_schema.py's part. Checked: no 5xx;
+every answer's status, content type, headers and body match the schema; requests that break the schema are
+refused; and a schema-valid request refused with a 400 is refused for a rule the operation's 400 declares under
+the field named (``refusals_are_declared``: an area code that does not exist, a window's end before its start).
+Not checked, as in tests/api/test_schema.py: that every schema-valid request is accepted, except answers to a
+callout: test_every_answer_the_schema_allows_is_taken checks that each one is taken.
 """
 
 import itertools
@@ -28,8 +29,9 @@ from callouts.services.callouts import callout_close, callout_respond
 from config.wsgi import application
 from reports.models import Area, Circulation, CirculationRecipient, ReportType
 from reports.services.filing import Place, attachment_add, report_draft_save, report_submit
+from tests.api.schema_checks import refusals_are_declared
 from tests.api.test_callouts_api import launch_for, role_user
-from tests.factories import add_member, make_unit
+from tests.factories import add_member, jpeg, make_unit
 from units.models import Unavailability, Unit
 
 api = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).include(
@@ -46,19 +48,23 @@ MISSING_CHILD = {
 
 
 def reports_of(person, area) -> dict:
-    """A submitted report with a photo and a complete draft by ``person``, and a circulation to them."""
+    """A submitted report with a photo, a complete draft and one still missing fields by ``person``, and a
+    circulation to them."""
     kwargs = {"report_type": ReportType.objects.get(slug="missing-person"), "actor": person.user,
               "data": MISSING_CHILD, "place": Place(area=area), "captured_at": None}
     report = report_submit(report_id=uuid.uuid4(), **kwargs)[0]
-    photo = SimpleUploadedFile("amy.jpg", f"photo of {report.pk}".encode(), content_type="image/jpeg")
+    photo = SimpleUploadedFile("amy.jpg", jpeg(f"photo of {report.pk}".encode()), content_type="image/jpeg")
     attachment = attachment_add(report=report, actor=person.user, upload=photo)[0]
     draft = report_draft_save(report_id=uuid.uuid4(), **kwargs)[0]
+    # Submitting this one is a 400 naming the missing fields: an answer the schema must declare.
+    unfinished = report_draft_save(report_id=uuid.uuid4(), **{**kwargs, "data": {"name": "Amy Clarke"}})[0]
     circulation = Circulation.objects.create(report=report, version=1, area=area, reach="area",
                                              summary=report.summary, created_at=report.submitted_at)
     CirculationRecipient.objects.create(circulation=circulation, person=person, reason="patrol")
     # As the schema types them: a path id the schema says is a string, sent as an int, would make the
     # request schema-invalid in schemathesis's eyes after the fact.
-    return {"reports": [(str(report.pk), attachment.pk), (str(draft.pk), 0)], "circulation": str(circulation.pk)}
+    return {"reports": [(str(report.pk), attachment.pk), (str(draft.pk), 0), (str(unfinished.pk), 0)],
+            "circulation": str(circulation.pk)}
 
 
 @pytest.fixture(params=["operator", "responder"])
@@ -94,7 +100,8 @@ def test_every_operation_answers_as_its_schema_says_to_operators_and_responders(
         # Sent to a real report, a GET with a stray Content-Type or a body with unknown fields is answered as DRF
         # answers them everywhere (ignored); with unknown ids, test_schema.py checks that such requests are refused.
         excluded.append(negative_data_rejection)
-    case.call_and_validate(headers={"Authorization": f"Token {caller['token']}"}, excluded_checks=excluded)
+    case.call_and_validate(headers={"Authorization": f"Token {caller['token']}"}, excluded_checks=excluded,
+                           additional_checks=[refusals_are_declared])
 
 
 PICKS = itertools.count()  # each case takes the next object in turn

@@ -1,7 +1,9 @@
 import hashlib
+import stat
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
@@ -22,6 +24,7 @@ from reports.services.filing import (
     report_draft_update,
     report_submit,
 )
+from tests.factories import jpeg
 
 from .conftest import NOW, SIMPLE_SCHEMA
 
@@ -322,7 +325,7 @@ def test_a_file_over_the_limit_is_refused_naming_the_limit_in_mb(media, officer,
 
     with pytest.raises(AttachmentTooLarge, match="larger than the limit of 1 MB"):
         attachment_add(report=report, actor=officer.user, upload=photo(b"x" * (1024 * 1024 + 1)))
-    exactly, created = attachment_add(report=report, actor=officer.user, upload=photo(b"x" * (1024 * 1024)))
+    exactly, created = attachment_add(report=report, actor=officer.user, upload=photo(jpeg(b"x" * (1024 * 1024 - 4))))
 
     assert created and Attachment.objects.get().size == 1024 * 1024
 
@@ -345,6 +348,76 @@ def test_a_file_type_off_the_allow_list_is_refused(media, officer, simple_type):
                        upload=photo(b"MZ", name="run.exe", content_type="application/x-msdownload"))
 
     assert not Attachment.objects.exists()
+
+
+def isobmff(major: bytes, *compatible: bytes) -> bytes:
+    """The ftyp box an MP4, M4A or HEIC file starts with."""
+    size = 16 + 4 * len(compatible)
+    return size.to_bytes(4, "big") + b"ftyp" + major + b"\x00\x00\x00\x00" + b"".join(compatible) + b"\x00" * 64
+
+
+# The first bytes of each type the default REPORT_ATTACHMENT_TYPES allows, as a real file of it has them.
+REAL_STARTS = {
+    "image/jpeg": jpeg(b"JFIF"),
+    "image/png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32,
+    "image/heic": isobmff(b"heic", b"mif1", b"heic"),
+    "image/webp": b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32,
+    "application/pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+    "video/mp4": isobmff(b"isom", b"isom", b"iso2", b"avc1", b"mp41"),
+    "audio/mpeg": b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 32,
+    "audio/mp4": isobmff(b"M4A ", b"M4A ", b"mp42", b"isom"),
+    "text/plain": "Witness: Zoë saw her at 08:40 by the bus stop.\n".encode(),
+}
+
+
+def test_every_allowed_type_is_known_by_its_content_and_kept_as_what_it_is(media, officer, simple_type, settings):
+    report, _ = submit(officer, simple_type)
+    assert set(REAL_STARTS) == set(settings.REPORT_ATTACHMENT_TYPES)
+
+    kept = {content_type: attachment_add(report=report, actor=officer.user,
+                                         upload=photo(content, name="file", content_type=content_type))[0]
+            for content_type, content in REAL_STARTS.items()}
+
+    assert {content_type: a.content_type for content_type, a in kept.items()} == {t: t for t in REAL_STARTS}
+
+
+@pytest.mark.parametrize("content, sent_as, message", [
+    (REAL_STARTS["application/pdf"], "image/jpeg", "sent as image/jpeg but its content is application/pdf"),
+    (b"MZ\x90\x00\x03" + b"\x00" * 64, "image/jpeg",
+     "content is application/x-msdownload, which cannot be attached"),
+    (b"\x00\x01\x02\x03 no signature" * 4, "text/plain", "content is of no type Muster can tell"),
+    ("Zoë".encode("latin-1") + b" wrote this in Latin-1", "text/plain", "text must be UTF-8"),
+    (b"text with a NUL\x00 in it", "text/plain", "content is of no type Muster can tell"),
+    (REAL_STARTS["text/plain"], "image/png", "content is text/plain"),
+], ids=["pdf-as-photo", "program-as-photo", "binary-as-text", "latin-1-text", "text-with-nul", "text-as-png"])
+def test_content_that_is_not_what_it_was_sent_as_is_refused_naming_what_was_found(media, officer, simple_type,
+                                                                                   content, sent_as, message):
+    report, _ = submit(officer, simple_type)
+
+    with pytest.raises(AttachmentTypeRefused, match=message):
+        attachment_add(report=report, actor=officer.user, upload=photo(content, name="file", content_type=sent_as))
+
+    assert not Attachment.objects.exists()
+    assert not any(media.rglob("*.*")) and not [p for p in media.rglob("*") if p.is_file()]
+
+
+def test_an_mp4_recording_sent_as_audio_is_kept_as_audio(media, officer, simple_type):
+    report, _ = submit(officer, simple_type)
+
+    attachment, _ = attachment_add(report=report, actor=officer.user,
+                                   upload=photo(REAL_STARTS["video/mp4"], name="999.m4a", content_type="audio/mp4"))
+
+    assert attachment.content_type == "audio/mp4"
+
+
+def test_an_attachment_is_readable_by_its_group_and_nobody_else(media, officer, simple_type):
+    report, _ = submit(officer, simple_type)
+
+    attachment, _ = attachment_add(report=report, actor=officer.user, upload=photo())
+
+    path = Path(attachment.file.path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert {stat.S_IMODE(folder.stat().st_mode) for folder in (path.parent, path.parent.parent)} == {0o750}
 
 
 def test_a_reason_too_long_to_keep_is_refused_not_cut(officer, simple_type):

@@ -171,7 +171,8 @@ class OnCallSerializer(serializers.Serializer):
 
 
 class OnCallQuerySerializer(serializers.Serializer):
-    at = InstantField(required=False, help_text="The moment to resolve the lists for; now when left out.")
+    at = InstantField(required=False, help_text="The moment to resolve the lists for; now when left out. Between "
+                                               "2000 and 2099.")
 
     def validate(self, data):
         return {"at": data.get("at") or timezone.now()}
@@ -179,7 +180,8 @@ class OnCallQuerySerializer(serializers.Serializer):
 
 class ShiftWindow(serializers.Serializer):
     to = InstantField(required=False, help_text="End of the window; 14 days after the start when left out. "
-                                               "At most 62 days after the start.")
+                                               "After the start and at most 62 days after it, between 2000 and "
+                                               "2099; otherwise refused (400).")
 
     def validate(self, data):
         start = data.get("from") or timezone.now()
@@ -194,7 +196,8 @@ class ShiftWindow(serializers.Serializer):
 # "from" is a Python keyword, so the field of that name is added by name.
 ShiftWindowSerializer = type("ShiftWindowSerializer", (ShiftWindow,), {
     "__module__": __name__,
-    "from": InstantField(required=False, help_text="Start of the window; now when left out."),
+    "from": InstantField(required=False, help_text="Start of the window; now when left out. Between 2000 and "
+                                                   "2099."),
 })
 
 
@@ -208,8 +211,9 @@ class ShiftSerializer(serializers.Serializer):
 
 class UnavailabilitySerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=Unavailability.Kind.choices, default=Unavailability.Kind.LEAVE)
-    starts_at = InstantField()
-    ends_at = InstantField()
+    starts_at = InstantField(help_text="With its UTC offset, between 2000 and 2099.")
+    ends_at = InstantField(help_text=f"After starts_at, at most {MAX_UNAVAILABILITY.days} days after it; otherwise "
+                                     "refused (400).")
     note = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
     class Meta:

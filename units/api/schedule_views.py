@@ -8,7 +8,10 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from config.api import refused_unless
 from units.api.schedule_serializers import (
+    MAX_SHIFT_WINDOW,
+    MAX_UNAVAILABILITY,
     OnCallQuerySerializer,
     OnCallSerializer,
     ShiftSerializer,
@@ -22,6 +25,9 @@ from units.models import Person, Unavailability, Unit
 from units.schedule import resolve_callout_lists
 from units.selectors import own_unavailability, person_shifts, visible_units
 from units.services import unavailability_create, unavailability_delete
+
+# InstantField's range, which OpenAPI's date-time cannot state.
+IN_RANGE = "is a time between 2000 and 2099"
 
 
 class CanReadUnits(BasePermission):
@@ -67,7 +73,7 @@ class UnitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="The unit's callout lists at a moment, as a launch then would freeze them: each person with "
         "every reason they are listed (rotation, override, fixed rule). Leave and unavailability are applied.",
         parameters=[OnCallQuerySerializer],
-        responses=OnCallSerializer,
+        responses={200: OnCallSerializer, 400: refused_unless(at=IN_RANGE)},
         filters=False,
     )
     @action(detail=True, filter_backends=[])
@@ -87,7 +93,11 @@ class ShiftListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated, HasPerson]
     filter_backends = []
 
-    @extend_schema(summary="My on-call shifts", parameters=[ShiftWindowSerializer])
+    @extend_schema(summary="My on-call shifts", parameters=[ShiftWindowSerializer],
+                   responses={200: ShiftSerializer(many=True), 400: refused_unless(**{
+                       "from": IN_RANGE,
+                       "to": f"is after `from` (or now), at most {MAX_SHIFT_WINDOW.days} days after it, and {IN_RANGE}",
+                   })})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -132,7 +142,10 @@ class UnavailabilityViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, vie
                    examples=[OpenApiExample("Court", request_only=True, value={
                        "kind": "court", "starts_at": "2026-05-01T09:00:00+01:00",
                        "ends_at": "2026-05-01T17:00:00+01:00", "note": "Southwark Crown Court"})],
-                   responses={201: UnavailabilitySerializer})
+                   responses={201: UnavailabilitySerializer, 400: refused_unless(
+                       starts_at=IN_RANGE,
+                       ends_at=f"is after `starts_at`, at most {MAX_UNAVAILABILITY.days} days after it, and {IN_RANGE}",
+                   )})
     def create(self, request):
         serializer = UnavailabilitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -6,6 +6,7 @@
 
 import itertools
 import logging
+import os
 import signal
 import threading
 from email import message_from_bytes, policy
@@ -29,7 +30,9 @@ class SaveToFolder:
             content = content.encode()
         path = self.folder / f"{timezone.now():%Y%m%dT%H%M%S}-{next(self.count)}.eml"
         header = f"X-Envelope-From: {envelope.mail_from}\r\nX-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
-        path.write_bytes(header.encode() + content)
+        # A referral email is personal data: the file is the owner's alone, whatever the umask.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as saved:
+            saved.write(header.encode() + content)
         subject = message_from_bytes(content, policy=policy.default).get("Subject", "")
         self.say(f"Mail from {envelope.mail_from} to {', '.join(envelope.rcpt_tos)}: {subject} -> {path}")
         return "250 Message accepted for delivery"
@@ -45,7 +48,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, folder, **options):
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
         controller = Controller(SaveToFolder(folder, self.say), hostname=host, port=port)
         try:
