@@ -30,7 +30,8 @@ def acting(actor):
 def audit_event(*, event: str, target: Model | None, actor=None, message: str = "", data: dict | None = None,
                 remote_addr: str | None = None, target_model: type[Model] | None = None) -> LogEntry:
     """Write an explicit audit entry for something that is not a row change (a login, a launch, ...)."""
-    model = type(target) if target is not None else target_model
+    # _meta, not type(): a request's user is a lazy wrapper whose type is SimpleLazyObject.
+    model = target._meta.model if target is not None else target_model
     if remote_addr is None:
         remote_addr = (auditlog_value.get(None) or {}).get("remote_addr")
     return LogEntry.objects.create(
