@@ -92,7 +92,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    # auditlog's middleware with the client's address from units.addresses (auditlog's own trusts any
+    # X-Forwarded-For).
+    "units.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: turns a lockout into its response (config.api.lockout_response).
@@ -173,15 +175,13 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.DeviceRateThrottle", "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.DeviceRateThrottle", "config.api.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "device": envrate("API_THROTTLE_DEVICE", "600/min"),
         "anon": envrate("API_THROTTLE_ANON", "60/min"),
         "enrol": envrate("API_THROTTLE_ENROL", "10/hour"),
     },
-    # Proxies in front of Django whose X-Forwarded-For is trusted; 0 means the client is REMOTE_ADDR, so a
-    # forged header cannot dodge the per-IP limits.
-    "NUM_PROXIES": envint("TRUSTED_PROXY_COUNT", "0"),
+    # No NUM_PROXIES: the throttles take the client's address from units.addresses (TRUSTED_PROXY_COUNT).
 }
 # A device token unused for this many days stops working; the phone has to enrol again.
 DEVICE_IDLE_DAYS = envint("DEVICE_IDLE_DAYS", "30")
@@ -224,10 +224,8 @@ AXES_HANDLER = "units.authentication.LockoutHandler"
 AXES_LOCKOUT_CALLABLE = "config.api.lockout_response"
 # Successful logins are already in the audit log with their address (units/auth_events.py).
 AXES_DISABLE_ACCESS_LOG = True
-# Axes takes the client's address the way the throttles do.
-if REST_FRAMEWORK["NUM_PROXIES"]:
-    AXES_IPWARE_PROXY_COUNT = REST_FRAMEWORK["NUM_PROXIES"]
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# Axes takes the client's address the way the throttles and the audit log do (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "units.addresses.client_address"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # API throttles and the like count in the cache: it must be shared by every process once there are several.
@@ -280,6 +278,11 @@ LOGGING = {
     # One line per task run would bury everything else: the sweep runs every second.
     "loggers": {"celery.app.trace": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }
+
+# Security: client addresses, sessions, HTTPS and the Content-Security-Policy (README: Configuration).
+# Reverse proxies in front of Muster whose X-Forwarded-For is trusted for the client's address (units.addresses):
+# audit entries, the lockout, the API throttles. 0: the client is the connection's address, whatever the header.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 
 # Days ahead the coverage-gap report and schedule preview look.
 SCHEDULE_PREVIEW_DAYS = envint("SCHEDULE_PREVIEW_DAYS", "14")

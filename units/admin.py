@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from units import admin_views
+from units import admin_audit, admin_views  # noqa: F401  admin_audit registers the audit log's view
 from units.admin_forms import OverrideFormSet, ParticipantFormSet, RotationForm, describe_weekdays
 from units.feeds import feed_url
 from units.models import (

@@ -1,6 +1,5 @@
 import secrets
 
-from auditlog.context import set_actor
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -55,8 +54,7 @@ def device_enrol(*, user, name: str, platform: str, remote_addr: str | None = No
     Returns the device and its token: 256 random bits, returned only here and stored only as its SHA-256.
     """
     token = secrets.token_urlsafe(32)
-    # set_actor, not acting(): acting() would blank the address for the entries written inside it.
-    with transaction.atomic(), set_actor(user, remote_addr=remote_addr):
+    with transaction.atomic(), acting(user, remote_addr=remote_addr):
         device = Device(user=user, name=name, platform=platform, token_hash=hash_device_token(token),
                         token_prefix=token[:8])
         device.full_clean()
