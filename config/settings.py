@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends a session whose login may no longer act, or that is too old or idle (units/sessions.py).
+    "units.sessions.SessionRulesMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # auditlog's middleware with the client's address from units.addresses (auditlog's own trusts any
     # X-Forwarded-For).
@@ -104,7 +106,8 @@ MIDDLEWARE = [
 # Axes first: it refuses a locked account before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password backend, for logins that may act (units.access.may_act) only.
+    "units.authentication.ActiveAccountBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -148,7 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # CJIS 5.5.5: lock the session after 30 minutes without activity.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "1800")
-SESSION_SAVE_EVERY_REQUEST = True
+# Not every request: units.sessions saves a session on activity only, so the live page's poll keeps none alive.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
@@ -283,6 +287,10 @@ LOGGING = {
 # Reverse proxies in front of Muster whose X-Forwarded-For is trusted for the client's address (units.addresses):
 # audit entries, the lockout, the API throttles. 0: the client is the connection's address, whatever the header.
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+# A back office session ends this long after its login whatever the activity (units/sessions.py), and an API
+# device token this many days after its enrolment however often it is used.
+SESSION_MAX_AGE_SECONDS = envint("SESSION_MAX_AGE_SECONDS", str(12 * 3600))
+DEVICE_MAX_AGE_DAYS = envint("DEVICE_MAX_AGE_DAYS", "180")
 
 # Days ahead the coverage-gap report and schedule preview look.
 SCHEDULE_PREVIEW_DAYS = envint("SCHEDULE_PREVIEW_DAYS", "14")

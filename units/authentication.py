@@ -5,6 +5,7 @@ from datetime import timedelta
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.utils import timezone
 from django_otp import match_token
@@ -13,6 +14,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from units.access import may_act
 from units.audit import audit_event
 from units.models import Device, hash_device_token
 
@@ -71,8 +73,7 @@ class DeviceTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 f"This device token expired after {settings.DEVICE_IDLE_DAYS} days without use: enrol again."
             )
-        person = getattr(device.user, "person", None)
-        if not device.user.is_active or (person is not None and not person.active):
+        if not may_act(device.user):
             raise exceptions.AuthenticationFailed("This account is disabled.")
 
     def touch(self, device: Device) -> None:
@@ -105,12 +106,10 @@ def login_with_second_factor(request, *, username: str, password: str, otp_token
     ``request`` is Django's HttpRequest (axes marks it). A wrong code or an inactive person counts as a failed
     login like a wrong password. Raises AccountLocked or InvalidCredentials; returns the user.
     """
+    # ActiveAccountBackend refuses a login that may not act, as a wrong password.
     user = authenticate(request=request, username=username, password=password)
     if user is None:
         raise AccountLocked() if getattr(request, "axes_locked_out", False) else InvalidCredentials()
-    person = getattr(user, "person", None)
-    if person is not None and not person.active:
-        refuse(request, username)
     if match_token(user, otp_token) is None:
         otp_verification_failed.send(sender=__name__, user=user)
         refuse(request, username)
@@ -122,6 +121,21 @@ def refuse(request, username: str):
     """Record a failed login (audit entry, axes count) after the password was right, and refuse it."""
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
     raise AccountLocked() if getattr(request, "axes_locked_out", False) else InvalidCredentials()
+
+
+class ActiveAccountBackend(ModelBackend):
+    """Django's password backend, for a login that may act (units.access.may_act) only.
+
+    A login that may not is refused like a wrong password, and a session it already has is no longer its
+    (units.sessions then ends it).
+    """
+
+    def user_can_authenticate(self, user):
+        return may_act(user)
+
+    def get_user(self, user_id):
+        user = get_user_model()._default_manager.select_related("person").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class LockoutHandler(AxesDatabaseHandler):

@@ -1,0 +1,96 @@
+"""The back office session's rules: who may keep one, for how long, and what counts as activity.
+
+A session ends at the first of:
+
+- its login may no longer act (units.access.may_act): a deactivated person, a switched-off user;
+- SESSION_IDLE_SECONDS without activity (CJIS 5.5.5);
+- SESSION_MAX_AGE_SECONDS after the login, whatever the activity.
+
+Activity is any request except those a page makes on its own (the live page's poll), which views mark with
+``not_activity``: they neither extend the session nor save it. So SESSION_SAVE_EVERY_REQUEST is off: an active
+request saves the session because it writes the time it was seen.
+"""
+
+import functools
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.signals import user_logged_in
+from django.utils import timezone
+
+from units.access import may_act
+from units.addresses import client_address
+from units.audit import audit_event
+
+LOGIN_AT = "muster_login_at"
+SEEN_AT = "muster_seen_at"
+
+
+def not_activity(view):
+    """Mark a view's requests as made by the page itself, not the person: they do not keep the session alive."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        request.muster_activity = False
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def session_locks_at(request) -> datetime | None:
+    """When the request's session ends unless there is activity before then (None without a login)."""
+    session = request.session
+    if SESSION_KEY not in session or SEEN_AT not in session or LOGIN_AT not in session:
+        return None
+    idle = session[SEEN_AT] + settings.SESSION_COOKIE_AGE
+    absolute = session[LOGIN_AT] + settings.SESSION_MAX_AGE_SECONDS
+    return datetime.fromtimestamp(min(idle, absolute), tz=timezone.get_current_timezone())
+
+
+class SessionRulesMiddleware:
+    """Ends a session that breaks a rule above (audited, with the reason), and records activity.
+
+    After AuthenticationMiddleware, before OTPMiddleware (which then wraps the anonymous user it leaves).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if SESSION_KEY in request.session:
+            self.enforce(request)
+        response = self.get_response(request)
+        if getattr(request, "muster_activity", True) and request.user.is_authenticated:
+            request.session[SEEN_AT] = timezone.now().timestamp()
+        return response
+
+    def enforce(self, request) -> None:
+        user, session, now = request.user, request.session, timezone.now().timestamp()
+        if not user.is_authenticated:
+            # The backend refused the session's user: deleted, switched off, or a backend no longer configured.
+            user = get_user_model().objects.select_related("person").filter(pk=session[SESSION_KEY]).first()
+            reason = "account_disabled" if user is not None and not may_act(user) else None
+        elif now - session.get(LOGIN_AT, 0) > settings.SESSION_MAX_AGE_SECONDS:
+            reason = "max_age"
+        elif now - session.get(SEEN_AT, 0) > settings.SESSION_COOKIE_AGE:
+            reason = "idle"
+        else:
+            return
+        if reason is not None:
+            audit_event(event="session_ended", target=user, message=f"Session ended: {reason.replace('_', ' ')}",
+                        remote_addr=client_address(request),
+                        data={"username": user.get_username(), "reason": reason})
+        session.flush()
+        request.user = AnonymousUser()
+
+
+def stamp_login(sender, request, user, **kwargs):
+    # Only a session login: the API's enrolment logs in without one, and must not be given one.
+    if request is not None and SESSION_KEY in getattr(request, "session", {}):
+        request.session[LOGIN_AT] = request.session[SEEN_AT] = timezone.now().timestamp()
+
+
+def connect() -> None:
+    user_logged_in.connect(stamp_login, dispatch_uid="muster_session_login_stamp")
