@@ -37,9 +37,9 @@ class InvalidCredentials(exceptions.APIException):
 class DeviceTokenAuthentication(BaseAuthentication):
     """``Authorization: Token <token>`` from an enrolled device; ``request.auth`` is the Device.
 
-    Refused (401) when the device was revoked, has not been used for DEVICE_IDLE_DAYS (it is then marked
-    expired), or its user or person is inactive — checked on every request, so a revocation or a ticked-off
-    *active* box in the admin takes effect on the very next one.
+    Refused (401) when the device was revoked, has not been used for DEVICE_IDLE_DAYS or was enrolled more than
+    DEVICE_MAX_AGE_DAYS ago (it is then marked expired), or its login may not act — checked on every request, so
+    a revocation or a ticked-off *active* box in the admin takes effect on the very next one.
     """
 
     keyword = "Token"
@@ -64,10 +64,15 @@ class DeviceTokenAuthentication(BaseAuthentication):
     def check(self, device: Device) -> None:
         from units.services import device_revoke
 
-        if device.revoked_reason == Device.RevokedReason.IDLE:
+        if device.revoked_reason in (Device.RevokedReason.IDLE, Device.RevokedReason.MAX_AGE):
             raise exceptions.AuthenticationFailed("This device token expired: enrol again.")
         if device.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This device was revoked: enrol again.")
+        if device.created_at < timezone.now() - timedelta(days=settings.DEVICE_MAX_AGE_DAYS):
+            device_revoke(device=device, actor=None, reason=Device.RevokedReason.MAX_AGE)
+            raise exceptions.AuthenticationFailed(
+                f"This device token expired {settings.DEVICE_MAX_AGE_DAYS} days after its enrolment: enrol again."
+            )
         if device.last_used_at < timezone.now() - timedelta(days=settings.DEVICE_IDLE_DAYS):
             device_revoke(device=device, actor=None, reason=Device.RevokedReason.IDLE)
             raise exceptions.AuthenticationFailed(
