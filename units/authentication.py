@@ -8,8 +8,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.utils import timezone
-from django_otp import match_token
+from django_otp import devices_for_user
 from django_otp.forms import otp_verification_failed
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -115,11 +116,27 @@ def login_with_second_factor(request, *, username: str, password: str, otp_token
     user = authenticate(request=request, username=username, password=password)
     if user is None:
         raise AccountLocked() if getattr(request, "axes_locked_out", False) else InvalidCredentials()
-    if match_token(user, otp_token) is None:
+    if second_factor_device(user, otp_token) is None:
         otp_verification_failed.send(sender=__name__, user=user)
         refuse(request, username)
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user
+
+
+def second_factor_device(user, token: str):
+    """The user's confirmed device that accepts ``token``, or None; a device accepts a token only once.
+
+    A code of an authenticator app's digits is tried on the user's authenticator apps only, anything else on
+    their backup codes: so no device is tried (and its failure count raised) by a code that cannot be its.
+    """
+    token = "".join(token.split())
+    if not token:
+        return None
+    devices = list(devices_for_user(user))
+    apps = [device for device in devices
+            if isinstance(device, TOTPDevice) and token.isdigit() and len(token) == device.digits]
+    candidates = apps or [device for device in devices if not isinstance(device, TOTPDevice)]
+    return next((device for device in candidates if device.verify_token(token)), None)
 
 
 def refuse(request, username: str):
