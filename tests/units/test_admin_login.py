@@ -2,6 +2,7 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -120,23 +121,23 @@ def test_a_wrong_password_gets_the_same_answer_as_a_right_one_with_a_missing_or_
     assert AccessAttempt.objects.get(username="chief").failures_since_start == 4
 
 
-def test_every_failed_login_costs_one_password_check(client, staff, settings):
-    from django.contrib.auth.hashers import MD5PasswordHasher
+ENCODED: list[str] = []
 
-    checks = []
 
-    class CountingHasher(MD5PasswordHasher):
-        # Checking a password encodes it once (verify() calls encode()); an unknown username encodes one too.
-        def encode(self, password, salt):
-            checks.append(password)
-            return super().encode(password, salt)
+class CountingHasher(MD5PasswordHasher):
+    """Checking a password encodes it once (verify() calls encode()); Django encodes one for an unknown name too."""
 
-    settings.PASSWORD_HASHERS = [f"{__name__}.Hasher"]
-    globals()["Hasher"] = CountingHasher
-    try:
-        for fields in ({"password": "wrong password"}, {"username": "nobody"}, {}, {"otp_token": "wrong999"}):
-            checks.clear()
-            post_login(Client(), **{"otp_token": "123456", **fields})
-            assert len(checks) == 1, fields
-    finally:
-        del globals()["Hasher"]
+    def encode(self, password, salt):
+        ENCODED.append(password)
+        return super().encode(password, salt)
+
+
+@pytest.mark.parametrize("fields", [{"password": "wrong password"}, {"username": "nobody"}, {},
+                                    {"otp_token": "wrong999"}])
+def test_every_failed_login_costs_one_password_check(staff, settings, fields):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    ENCODED.clear()
+
+    post_login(Client(), **{"otp_token": "123456", **fields})
+
+    assert len(ENCODED) == 1
