@@ -3,9 +3,11 @@ from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
+from django.urls import path
 from django_otp.forms import otp_verification_failed
 
 from units.authentication import second_factor_device
+from units.sessions import session_keepalive
 
 
 class CodeInput(forms.TextInput):
@@ -74,5 +76,6 @@ class MusterAdminSite(AdminSite):
     def get_urls(self):
         from units.admin_roster import roster_urls
 
+        keepalive = path("session/keepalive/", self.admin_view(session_keepalive), name="session_keepalive")
         # Before the admin's own patterns: its catch-all would swallow these.
-        return roster_urls(self) + super().get_urls()
+        return [keepalive, *roster_urls(self), *super().get_urls()]

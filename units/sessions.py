@@ -12,13 +12,15 @@ request saves the session because it writes the time it was seen.
 """
 
 import functools
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in
+from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from units.access import may_act
 from units.addresses import client_address
@@ -44,9 +46,28 @@ def session_locks_at(request) -> datetime | None:
     session = request.session
     if SESSION_KEY not in session or SEEN_AT not in session or LOGIN_AT not in session:
         return None
-    idle = session[SEEN_AT] + settings.SESSION_COOKIE_AGE
+    # This request is activity itself unless its view says otherwise (it is recorded once the view has run).
+    seen = now_stamp() if getattr(request, "muster_activity", True) else session[SEEN_AT]
+    idle = seen + settings.SESSION_COOKIE_AGE
     absolute = session[LOGIN_AT] + settings.SESSION_MAX_AGE_SECONDS
-    return datetime.fromtimestamp(min(idle, absolute), tz=timezone.get_current_timezone())
+    return datetime.fromtimestamp(min(idle, absolute), tz=UTC)
+
+
+def record_activity(request) -> None:
+    request.session[SEEN_AT] = now_stamp()
+
+
+def now_stamp() -> int:
+    return int(timezone.now().timestamp())
+
+
+@require_POST
+def session_keepalive(request):
+    """A click or key press on a page that otherwise only polls (the live page): the person is there.
+
+    The admin site serves it behind its login (config/admin.py); the answer says when the session now locks.
+    """
+    return JsonResponse({"locks_at": session_locks_at(request).isoformat()})
 
 
 class SessionRulesMiddleware:
@@ -63,11 +84,11 @@ class SessionRulesMiddleware:
             self.enforce(request)
         response = self.get_response(request)
         if getattr(request, "muster_activity", True) and request.user.is_authenticated:
-            request.session[SEEN_AT] = timezone.now().timestamp()
+            record_activity(request)
         return response
 
     def enforce(self, request) -> None:
-        user, session, now = request.user, request.session, timezone.now().timestamp()
+        user, session, now = request.user, request.session, now_stamp()
         if not user.is_authenticated:
             # The backend refused the session's user: deleted, switched off, or a backend no longer configured.
             user = get_user_model().objects.select_related("person").filter(pk=session[SESSION_KEY]).first()
@@ -89,7 +110,7 @@ class SessionRulesMiddleware:
 def stamp_login(sender, request, user, **kwargs):
     # Only a session login: the API's enrolment logs in without one, and must not be given one.
     if request is not None and SESSION_KEY in getattr(request, "session", {}):
-        request.session[LOGIN_AT] = request.session[SEEN_AT] = timezone.now().timestamp()
+        request.session[LOGIN_AT] = request.session[SEEN_AT] = now_stamp()
 
 
 def connect() -> None:

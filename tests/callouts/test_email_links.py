@@ -175,3 +175,10 @@ def test_a_deactivated_persons_link_is_refused_records_nothing_and_is_audited(cl
     refused = LogEntry.objects.get(additional_data__event="response_refused")
     assert (refused.additional_data["channel"], refused.additional_data["person"], refused.object_pk) == (
         "email", person.pk, str(ann.callout_id))
+
+
+def test_the_answer_pages_run_no_inline_code(client, ann):
+    from tests.csp import inline_code
+
+    for response in (client.get(link(ann, "accept")), client.post(link(ann, "accept")), client.post("/respond/x/")):
+        assert inline_code(response) == []
