@@ -37,6 +37,16 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envheader(name: str, default: str) -> str:
+    """An HTTP request header as Django's request.META names it: X-Forwarded-Proto becomes HTTP_X_FORWARDED_PROTO."""
+    value = os.environ.get(name, default).strip().upper().replace("-", "_")
+    if value and not value.startswith("HTTP_"):
+        value = f"HTTP_{value}"
+    if value and not re.fullmatch(r"HTTP_[A-Z0-9_]+", value):
+        raise ImproperlyConfigured(f"{name} must be a header name such as HTTP_X_FORWARDED_PROTO, not {value!r}")
+    return value
+
+
 def envrate(name: str, default: str) -> str:
     """A DRF throttle rate such as 60/min: a whole number of requests per s, min, hour or day."""
     value = os.environ.get(name, default).strip()
@@ -293,6 +303,15 @@ TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 # device token this many days after its enrolment however often it is used.
 SESSION_MAX_AGE_SECONDS = envint("SESSION_MAX_AGE_SECONDS", str(12 * 3600))
 DEVICE_MAX_AGE_DAYS = envint("DEVICE_MAX_AGE_DAYS", "180")
+# HTTPS (docs/production.env is the production environment; `manage.py check --deploy` passes with it). Off by
+# default so the demo runs on http://127.0.0.1. Behind a proxy that ends TLS, SECURE_PROXY_SSL_HEADER names the
+# header it sets to "https" (and must strip from clients), or Django never sees the request as secure.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "false")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+_proxy_ssl_header = envheader("SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
 
 # Days ahead the coverage-gap report and schedule preview look.
 SCHEDULE_PREVIEW_DAYS = envint("SCHEDULE_PREVIEW_DAYS", "14")
