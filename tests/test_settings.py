@@ -64,7 +64,8 @@ def production_environment() -> dict[str, str]:
 def test_check_deploy_passes_with_the_documented_production_environment(tmp_path):
     env = production_environment()
     # Only the directory differs: /var/lib/muster is not writable here, and settings create it.
-    env.update({"PATH": os.environ["PATH"], "MUSTER_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"})
+    env.update({"PATH": os.environ["PATH"], "MUSTER_VAR_DIR": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "config.settings"})
 
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True)

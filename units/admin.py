@@ -46,7 +46,7 @@ def revoke_all_devices(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{count} device(s) revoked.")
 
 
-@admin.action(description="Deactivate: off every list, app devices revoked", permissions=["change"])
+@admin.action(description="Deactivate: off every list, app devices revoked, sessions ended", permissions=["change"])
 def deactivate_people(modeladmin, request, queryset):
     people = list(queryset.filter(active=True))
     count = sum(person_deactivate(person=person, actor=request.user) for person in people)
