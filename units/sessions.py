@@ -83,7 +83,8 @@ class SessionRulesMiddleware:
         if SESSION_KEY in request.session:
             self.enforce(request)
         response = self.get_response(request)
-        if getattr(request, "muster_activity", True) and request.user.is_authenticated:
+        # Only a session login's: DRF puts an API device's user on the request too, and it has no session.
+        if getattr(request, "muster_activity", True) and SESSION_KEY in request.session:
             record_activity(request)
         return response
 

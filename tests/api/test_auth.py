@@ -337,3 +337,13 @@ def test_wrong_one_time_codes_at_the_admin_login_lock_the_account(anon_client, e
     assert enrol(anon_client, enrollee.user.username).json()["error"]["code"] == LOCKED
     failed = events("login_failed").filter(remote_addr="203.0.113.9")
     assert failed.count() == 5
+
+
+def test_a_request_with_a_device_token_creates_no_session(api_client):
+    from django.contrib.sessions.models import Session
+
+    response = api_client().get(ME)
+
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert not Session.objects.exists()
