@@ -42,7 +42,7 @@ from callouts.services.callouts import (
 )
 from units.models import ContactMethod, Unit
 from units.schedule import resolve_callout_lists
-from units.sessions import not_activity, session_locks_at
+from units.sessions import not_activity, session_ends_at, session_locks_at
 
 LAUNCH = "callouts.launch_callout"
 VIEW = "callouts.view_callout"
@@ -111,6 +111,7 @@ def live(request, callout_id):
         "cancel_form": CancelForm(),
         "close_form": CloseForm(),
         "session_locks_at": session_locks_at(request),
+        "session_ends_at": session_ends_at(request),
     }
     return render(request, "admin/callouts/callout/live.html", f"Callout {live_callout.callout}", context)
 

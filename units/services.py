@@ -1,6 +1,7 @@
 import secrets
 
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
@@ -101,7 +102,7 @@ def person_deactivate(*, person: Person, actor) -> int:
         return account_access_end(user=person.user, actor=actor)
 
 
-def account_access_end(*, user, actor) -> int:
+def account_access_end(*, user: AbstractBaseUser, actor: AbstractBaseUser | None) -> int:
     """For a login that may no longer act: revoke every device and end every back office session.
 
     Each would be refused at its next request anyway (units.access.may_act); this leaves nothing to refuse.
@@ -113,7 +114,7 @@ def account_access_end(*, user, actor) -> int:
     return revoked
 
 
-def sessions_end(*, user, actor) -> int:
+def sessions_end(*, user: AbstractBaseUser, actor: AbstractBaseUser | None) -> int:
     """Delete every open back office session of ``user``; returns how many.
 
     Sessions are stored in the database (Django's default engine) and say whose they are only inside their

@@ -53,6 +53,12 @@ def session_locks_at(request) -> datetime | None:
     return datetime.fromtimestamp(min(idle, absolute), tz=UTC)
 
 
+def session_ends_at(request) -> datetime | None:
+    """When the request's session ends whatever the activity (None without a login)."""
+    login_at = request.session.get(LOGIN_AT) if SESSION_KEY in request.session else None
+    return None if login_at is None else datetime.fromtimestamp(login_at + settings.SESSION_MAX_AGE_SECONDS, tz=UTC)
+
+
 def record_activity(request) -> None:
     request.session[SEEN_AT] = now_stamp()
 
@@ -71,7 +77,7 @@ def session_keepalive(request):
 
 
 class SessionRulesMiddleware:
-    """Ends a session that breaks a rule above (audited, with the reason), and records activity.
+    """Ends a session that breaks a rule above (audited with the reason, unless it was idle); records activity.
 
     After AuthenticationMiddleware, before OTPMiddleware (which then wraps the anonymous user it leaves).
     """
@@ -91,20 +97,21 @@ class SessionRulesMiddleware:
     def enforce(self, request) -> None:
         user, session, now = request.user, request.session, now_stamp()
         if not user.is_authenticated:
-            # The backend refused the session's user: deleted, switched off, or a backend no longer configured.
+            # The backend refused the session's user: switched off, deleted, or a backend no longer configured.
             user = get_user_model().objects.select_related("person").filter(pk=session[SESSION_KEY]).first()
-            reason = "account_disabled" if user is not None and not may_act(user) else None
+            self.end(request, user, "account_disabled" if user is not None and not may_act(user) else None)
         elif now - session.get(LOGIN_AT, 0) > settings.SESSION_MAX_AGE_SECONDS:
-            reason = "max_age"
+            self.end(request, user, "max_age")
         elif now - session.get(SEEN_AT, 0) > settings.SESSION_COOKIE_AGE:
-            reason = "idle"
-        else:
-            return
-        if reason is not None:
-            audit_event(event="session_ended", target=user, message=f"Session ended: {reason.replace('_', ' ')}",
-                        remote_addr=client_address(request),
-                        data={"username": user.get_username(), "reason": reason})
-        session.flush()
+            # Not audited: an idle session is usually gone already (Django's own expiry), unrecorded.
+            self.end(request, user, None)
+
+    def end(self, request, user, audited_reason: str | None) -> None:
+        if audited_reason is not None:
+            audit_event(event="session_ended", target=user, remote_addr=client_address(request),
+                        message=f"Session ended: {audited_reason.replace('_', ' ')}",
+                        data={"username": user.get_username(), "reason": audited_reason})
+        request.session.flush()
         request.user = AnonymousUser()
 
 

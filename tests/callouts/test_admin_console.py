@@ -620,9 +620,11 @@ def test_the_live_pages_poll_does_not_keep_the_session_alive(console, k9, dispat
 
 
 def test_the_live_page_shows_when_the_session_locks_and_a_click_keeps_it_alive(console, k9, dispatcher, clock):
+    login_verified(console, dispatcher)  # at 10:00, on the test's clock
     callout = launch(k9, dispatcher)
     page = console.get(reverse("admin:callouts_callout_live", args=[callout.pk])).content.decode()
     assert 'data-locks-at="2026-06-03T10:30:00+00:00"' in page
+    assert 'data-ends-at="2026-06-03T22:00:00+00:00"' in page  # 12 hours after the login, whatever happens
     clock.shift(timedelta(minutes=20))
     assert live_json(console, callout)["session_locks_at"] == "2026-06-03T10:30:00+00:00"
 

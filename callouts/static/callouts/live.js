@@ -35,8 +35,13 @@
     if (left <= 0) { return sessionEnded(); }
     var time = at.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
     lock.className = left < 300 ? "errornote" : "callout-quiet";
-    lock.textContent = "The updates alone do not keep you logged in: this session locks at " + time +
-      " (in " + clock(left) + ") unless you click or type on the page.";
+    if (lock.dataset.endsAt && at.getTime() >= Date.parse(lock.dataset.endsAt)) {
+      lock.textContent = "Your session reaches its time limit at " + time + " (in " + clock(left) +
+        ") whatever you do: then log in again.";
+    } else {
+      lock.textContent = "The updates alone do not keep you logged in: this session locks at " + time +
+        " (in " + clock(left) + ") unless you click or type on the page.";
+    }
   }
   function sessionEnded() {
     ended = true;
