@@ -43,6 +43,7 @@ from callouts.services.callouts import (
 )
 from units.models import ContactMethod, Unit
 from units.schedule import resolve_callout_lists
+from units.sessions import not_activity, session_ends_at, session_locks_at
 
 LAUNCH = "callouts.launch_callout"
 VIEW = "callouts.view_callout"
@@ -133,15 +134,20 @@ def live(request, callout_id):
         "stand_down_form": StandDownForm(),
         "cancel_form": CancelForm(),
         "close_form": CloseForm(),
+        "session_locks_at": session_locks_at(request),
+        "session_ends_at": session_ends_at(request),
     }
     return render(request, "admin/callouts/callout/live.html", f"Callout {live_callout.callout}", context)
 
 
+@not_activity  # the page polls every 2 seconds on its own: that must not keep an unattended session open
 def live_json(request, callout_id):
     require(request, VIEW)
     live_callout = get_live(callout_id)
     html = render_to_string("admin/callouts/callout/_live.html", {"live": live_callout})
-    return JsonResponse({**lives.as_json(live_callout), "html": html, "problems": lives.console_problems()})
+    locks_at = session_locks_at(request)
+    return JsonResponse({**lives.as_json(live_callout), "html": html, "problems": lives.console_problems(),
+                         "session_locks_at": locks_at.isoformat() if locks_at else None})
 
 
 def get_live(callout_id):

@@ -20,6 +20,7 @@ from callouts.messages import LINK_SALT, response_link
 from callouts.models import Recipient
 from callouts.replies import MAX_ETA_MINUTES
 from callouts.services.callouts import CalloutError, callout_respond
+from units.access import ACCOUNT_DISABLED, may_act, response_refused
 
 ANSWERS = ("accept", "decline")
 OPPOSITE = {"accept": "decline", "decline": "accept"}
@@ -43,6 +44,8 @@ def respond_link(request: HttpRequest, token: str) -> HttpResponse:
         recipient, answer = read_token(token)
     except InvalidLink as problem:
         return render(request, "callouts/respond_refused.html", {"title": problem.title}, status=problem.status)
+    if not may_act(recipient.person.user):
+        return refused_disabled(request, recipient)
     if not recipient.callout.is_open:
         return refused_closed(request, recipient)
     form = AnswerForm(request.POST if request.method == "POST" else None)
@@ -71,6 +74,13 @@ def read_token(token: str) -> tuple[Recipient, str]:
     if recipient is None or payload["a"] not in ANSWERS:
         raise InvalidLink("This link is not valid", 400)
     return recipient, payload["a"]
+
+
+def refused_disabled(request: HttpRequest, recipient: Recipient) -> HttpResponse:
+    if request.method == "POST":  # an answer given, not a link opened (mail scanners open every link)
+        response_refused(person=recipient.person, target=recipient.callout, channel="email")
+    return render(request, "callouts/respond_refused.html", {"title": ACCOUNT_DISABLED, "disabled": True},
+                  status=403)
 
 
 def refused_closed(request: HttpRequest, recipient: Recipient) -> HttpResponse:

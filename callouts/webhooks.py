@@ -23,10 +23,13 @@ from callouts.replies import MAX_ETA_MINUTES, Reply, parse_sms_reply
 from callouts.selectors import recipient_for_phone
 from callouts.services.callouts import CalloutError, callout_respond
 from callouts.twilio_auth import twilio_signed
+from units.access import ACCOUNT_DISABLED, may_act, response_refused
 from units.models import ContactMethod
 
 SMS_HELP = "Reply Y to accept, Y 15 for ETA 15 min, N to decline."
 SMS_NO_CALLOUT = "No active callout for this number."
+SMS_DISABLED = f"{ACCOUNT_DISABLED}: this answer was not recorded. Call your control room."
+VOICE_DISABLED = f"{ACCOUNT_DISABLED}. No answer was recorded. Call your control room."
 VOICE_MENU = "Press 1 to accept, 2 to decline."
 VOICE_LANGUAGE = "en-GB"
 ETA_DIGITS = re.compile(r"[0-9]{1,3}")
@@ -39,6 +42,9 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
     reply = parse_sms_reply(request.POST.get("Body", ""))
     if recipient is None:
         text = SMS_NO_CALLOUT
+    elif not may_act(recipient.person.user):
+        response_refused(person=recipient.person, target=recipient.callout, channel="sms")
+        text = SMS_DISABLED
     elif reply is None:
         text = SMS_HELP
     else:
@@ -70,13 +76,18 @@ def callout_label(callout: Callout) -> str:
 @require_POST
 def voice_call(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """What Twilio plays when the person picks up the call of a voice delivery."""
-    return twiml(voice_menu(voice_delivery(delivery_id)))
+    delivery = voice_delivery(delivery_id)
+    if delivery.recipient_id and not may_act(delivery.recipient.person.user):
+        return twiml(goodbye(VoiceResponse(), VOICE_DISABLED))
+    return twiml(voice_menu(delivery))
 
 
 @twilio_signed
 @require_POST
 def voice_answer(request: HttpRequest, delivery_id: int) -> HttpResponse:
     delivery = voice_delivery(delivery_id)
+    if refused_disabled(delivery):
+        return twiml(goodbye(VoiceResponse(), VOICE_DISABLED))
     digit = request.POST.get("Digits", "")
     if digit not in ("1", "2"):
         return twiml(voice_menu(delivery))
@@ -94,6 +105,8 @@ def voice_answer(request: HttpRequest, delivery_id: int) -> HttpResponse:
 @require_POST
 def voice_eta(request: HttpRequest, delivery_id: int) -> HttpResponse:
     delivery = voice_delivery(delivery_id)
+    if refused_disabled(delivery):
+        return twiml(goodbye(VoiceResponse(), VOICE_DISABLED))
     digits = request.POST.get("Digits", "")
     if not ETA_DIGITS.fullmatch(digits) or int(digits) > MAX_ETA_MINUTES:
         return twiml(eta_prompt(delivery, f"Please enter a number of minutes up to {MAX_ETA_MINUTES}."))
@@ -109,6 +122,15 @@ def voice_delivery(delivery_id: int) -> Delivery:
         Delivery.objects.select_related("recipient__callout__unit", "recipient__person__user"),
         pk=delivery_id, channel=ContactMethod.Kind.VOICE,
     )
+
+
+def refused_disabled(delivery: Delivery) -> bool:
+    """True (and audited) when the called person may no longer act: a keypress is then not an answer."""
+    recipient = delivery.recipient
+    if recipient is None or may_act(recipient.person.user):
+        return False
+    response_refused(person=recipient.person, target=recipient.callout, channel="voice")
+    return True
 
 
 def voice_respond(delivery: Delivery, response: str, eta_minutes: int | None = None) -> None:

@@ -18,11 +18,13 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle as DRFAnonRateThrottle
 from rest_framework.throttling import SimpleRateThrottle
 
 from callouts.idempotency import IdempotencyKeyReused
 from callouts.services.callouts import CalloutError
 from reports.services.filing import AttachmentTooLarge, AttachmentTypeRefused, ReportConflict, ReportInvalid
+from units.addresses import client_address
 from units.authentication import AccountLocked
 
 
@@ -187,7 +189,18 @@ class DeviceRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": device_id}
 
 
-class EnrolRateThrottle(SimpleRateThrottle):
+class ClientAddressIdent:
+    """Count per client address as units.addresses finds it (DRF's own get_ident reads NUM_PROXIES)."""
+
+    def get_ident(self, request):
+        return client_address(request) or ""
+
+
+class AnonRateThrottle(ClientAddressIdent, DRFAnonRateThrottle):
+    """Requests without a token per client address (``anon`` rate)."""
+
+
+class EnrolRateThrottle(ClientAddressIdent, SimpleRateThrottle):
     """Enrolment attempts per client address (``enrol`` rate), whatever the username."""
 
     scope = "enrol"

@@ -37,6 +37,16 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envheader(name: str, default: str) -> str:
+    """An HTTP request header as Django's request.META names it: X-Forwarded-Proto becomes HTTP_X_FORWARDED_PROTO."""
+    value = os.environ.get(name, default).strip().upper().replace("-", "_")
+    if value and not value.startswith("HTTP_"):
+        value = f"HTTP_{value}"
+    if value and not re.fullmatch(r"HTTP_[A-Z0-9_]+", value):
+        raise ImproperlyConfigured(f"{name} must be a header name such as HTTP_X_FORWARDED_PROTO, not {value!r}")
+    return value
+
+
 def envrate(name: str, default: str) -> str:
     """A DRF throttle rate such as 60/min: a whole number of requests per s, min, hour or day."""
     value = os.environ.get(name, default).strip()
@@ -108,12 +118,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header on every response (config/csp.py).
+    "config.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends a session whose login may no longer act, or that is too old or idle (units/sessions.py).
+    "units.sessions.SessionRulesMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    # auditlog's middleware with the client's address from units.addresses (auditlog's own trusts any
+    # X-Forwarded-For).
+    "units.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as axes asks: turns a lockout into its response (config.api.lockout_response).
@@ -123,7 +139,8 @@ MIDDLEWARE = [
 # Axes first: it refuses a locked account before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password backend, for logins that may act (units.access.may_act) only.
+    "units.authentication.ActiveAccountBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,7 +190,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # CJIS 5.5.5: lock the session after 30 minutes without activity.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "1800")
-SESSION_SAVE_EVERY_REQUEST = True
+# Not every request: units.sessions saves a session on activity only, so the live page's poll keeps none alive.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
@@ -200,15 +218,13 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.DeviceRateThrottle", "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.DeviceRateThrottle", "config.api.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "device": envrate("API_THROTTLE_DEVICE", "600/min"),
         "anon": envrate("API_THROTTLE_ANON", "60/min"),
         "enrol": envrate("API_THROTTLE_ENROL", "10/hour"),
     },
-    # Proxies in front of Django whose X-Forwarded-For is trusted; 0 means the client is REMOTE_ADDR, so a
-    # forged header cannot dodge the per-IP limits.
-    "NUM_PROXIES": envint("TRUSTED_PROXY_COUNT", "0"),
+    # No NUM_PROXIES: the throttles take the client's address from units.addresses (TRUSTED_PROXY_COUNT).
 }
 # A device token unused for this many days stops working; the phone has to enrol again.
 DEVICE_IDLE_DAYS = envint("DEVICE_IDLE_DAYS", "30")
@@ -251,10 +267,8 @@ AXES_HANDLER = "units.authentication.LockoutHandler"
 AXES_LOCKOUT_CALLABLE = "config.api.lockout_response"
 # Successful logins are already in the audit log with their address (units/auth_events.py).
 AXES_DISABLE_ACCESS_LOG = True
-# Axes takes the client's address the way the throttles do.
-if REST_FRAMEWORK["NUM_PROXIES"]:
-    AXES_IPWARE_PROXY_COUNT = REST_FRAMEWORK["NUM_PROXIES"]
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# Axes takes the client's address the way the throttles and the audit log do (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "units.addresses.client_address"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # API throttles and the like count in the cache: it must be shared by every process once there are several.
@@ -309,6 +323,24 @@ LOGGING = {
     # One line per task run would bury everything else: the sweep runs every second.
     "loggers": {"celery.app.trace": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }
+
+# Security: client addresses, sessions, HTTPS and the Content-Security-Policy (README: Configuration).
+# Reverse proxies in front of Muster whose X-Forwarded-For is trusted for the client's address (units.addresses):
+# audit entries, the lockout, the API throttles. 0: the client is the connection's address, whatever the header.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+# A back office session ends this long after its login whatever the activity (units/sessions.py), and an API
+# device token this many days after its enrolment however often it is used.
+SESSION_MAX_AGE_SECONDS = envint("SESSION_MAX_AGE_SECONDS", str(12 * 3600))
+DEVICE_MAX_AGE_DAYS = envint("DEVICE_MAX_AGE_DAYS", "180")
+# HTTPS (docs/production.env is the production environment; `manage.py check --deploy` passes with it). Off by
+# default so the demo runs on http://127.0.0.1. Behind a proxy that ends TLS, SECURE_PROXY_SSL_HEADER names the
+# header it sets to "https" (and must strip from clients), or Django never sees the request as secure.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "false")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+_proxy_ssl_header = envheader("SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
 
 # Days ahead the coverage-gap report and schedule preview look.
 SCHEDULE_PREVIEW_DAYS = envint("SCHEDULE_PREVIEW_DAYS", "14")

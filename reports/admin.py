@@ -46,7 +46,7 @@ from reports.services.report_types import VersionNotPublishable, type_version_dr
 
 
 def pretty_json(value) -> str:
-    return format_html('<pre style="margin: 0; white-space: pre-wrap">{}</pre>',
+    return format_html('<pre class="muster-pre">{}</pre>',
                        json.dumps(value, indent=2, ensure_ascii=False))
 
 
@@ -319,7 +319,7 @@ class ReferralDeliveryInline(ReadOnlyInline):
             ((a.number, a.at.strftime("%Y-%m-%d %H:%M:%S"), "ok" if a.ok else "failed", a.status, a.detail)
              for a in delivery.attempt_log.all()),
         )
-        return format_html('<ul style="margin: 0">{}</ul>', lines) if lines else "-"
+        return format_html('<ul class="muster-bare-list">{}</ul>', lines) if lines else "-"
 
 
 @admin.register(Referral)

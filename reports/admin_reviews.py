@@ -127,7 +127,7 @@ class ReviewQueueAdmin(ReportContentAudit, admin.ModelAdmin):
     def due(self, review):
         when = timezone.localtime(review.due_at).strftime("%Y-%m-%d %H:%M")
         if review.state == OPEN and review.due_at < timezone.now():
-            return format_html('<strong class="review-overdue" style="color: #ba2121">{} overdue</strong>', when)
+            return format_html('<strong class="review-overdue">{} overdue</strong>', when)
         return when
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -53,3 +53,61 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path):
 def test_a_malformed_number_is_refused_with_the_variable_named(tmp_path):
     with pytest.raises(AssertionError, match="SESSION_IDLE_SECONDS must be a whole number"):
         load_settings(tmp_path, SESSION_IDLE_SECONDS="half an hour")
+
+
+def production_environment() -> dict[str, str]:
+    """docs/production.env, as systemd or docker read it: NAME=value lines, comments on lines of their own."""
+    lines = (ROOT / "docs" / "production.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+def test_check_deploy_passes_with_the_documented_production_environment(tmp_path):
+    env = production_environment()
+    # Only the directory differs: /var/lib/muster is not writable here, and settings create it.
+    env.update({"PATH": os.environ["PATH"], "MUSTER_VAR_DIR": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "config.settings"})
+
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_production_environment_turns_on_https_and_trusts_one_proxy(tmp_path):
+    probe = ("import json, django; from django.conf import settings; django.setup(); print(json.dumps({"
+             "'redirect': settings.SECURE_SSL_REDIRECT, 'hsts': settings.SECURE_HSTS_SECONDS, "
+             "'proxy_header': settings.SECURE_PROXY_SSL_HEADER, 'proxies': settings.TRUSTED_PROXY_COUNT, "
+             "'cookies': settings.SESSION_COOKIE_SECURE}))")
+    env = {**production_environment(), "PATH": os.environ["PATH"], "MUSTER_VAR_DIR": str(tmp_path),
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    assert json.loads(result.stdout) == {"redirect": True, "hsts": 31536000, "cookies": True, "proxies": 1,
+                                         "proxy_header": ["HTTP_X_FORWARDED_PROTO", "https"]}
+
+
+def test_the_demo_defaults_leave_https_to_the_operator(tmp_path):
+    probe = ("import json, django; from django.conf import settings; django.setup(); print(json.dumps({"
+             "'redirect': settings.SECURE_SSL_REDIRECT, 'hsts': settings.SECURE_HSTS_SECONDS, "
+             "'proxy_header': settings.SECURE_PROXY_SSL_HEADER, 'proxies': settings.TRUSTED_PROXY_COUNT}))")
+    env = {"PATH": os.environ["PATH"], "MUSTER_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    assert json.loads(result.stdout) == {"redirect": False, "hsts": 0, "proxy_header": None, "proxies": 0}
+
+
+@pytest.mark.parametrize("value", ["X-Forwarded-Proto", "HTTP_X_FORWARDED_PROTO", "x_forwarded_proto"])
+def test_the_proxy_ssl_header_is_taken_as_a_header_name(tmp_path, value):
+    probe = ("import django; from django.conf import settings; django.setup(); "
+             "print(settings.SECURE_PROXY_SSL_HEADER[0])")
+    env = {"PATH": os.environ["PATH"], "MUSTER_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings",
+           "SECURE_PROXY_SSL_HEADER": value}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    assert result.stdout.strip() == "HTTP_X_FORWARDED_PROTO"
+
+
+def test_a_proxy_ssl_header_that_is_no_header_name_is_refused(tmp_path):
+    with pytest.raises(AssertionError, match="SECURE_PROXY_SSL_HEADER must be a header name"):
+        load_settings(tmp_path, SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https")

@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from units import admin_views
+from units import admin_audit, admin_views  # noqa: F401  admin_audit registers the audit log's view
 from units.admin_forms import OverrideFormSet, ParticipantFormSet, RotationForm, describe_weekdays
 from units.feeds import feed_url
 from units.models import (
@@ -23,6 +23,7 @@ from units.models import (
     Unit,
 )
 from units.services import (
+    account_access_end,
     device_revoke,
     devices_revoke_all,
     feed_token_reset,
@@ -45,7 +46,7 @@ def revoke_all_devices(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{count} device(s) revoked.")
 
 
-@admin.action(description="Deactivate: off every list, app devices revoked", permissions=["change"])
+@admin.action(description="Deactivate: off every list, app devices revoked, sessions ended", permissions=["change"])
 def deactivate_people(modeladmin, request, queryset):
     people = list(queryset.filter(active=True))
     count = sum(person_deactivate(person=person, actor=request.user) for person in people)
@@ -107,9 +108,9 @@ class PersonAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # Unticking "active" by hand revokes the devices too, as the deactivate action does.
+        # Unticking "active" by hand ends the devices and sessions too, as the deactivate action does.
         if change and "active" in form.changed_data and not obj.active:
-            devices_revoke_all(user=obj.user, actor=request.user, reason=Device.RevokedReason.DEACTIVATED)
+            account_access_end(user=obj.user, actor=request.user)
 
     @admin.display(description="app devices")
     def app_devices(self, person):
@@ -374,9 +375,9 @@ class DeviceAdmin(admin.ModelAdmin):
 class MusterUserAdmin(UserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # A login switched off here must lose its app devices as well, not just have their tokens refused.
+        # A login switched off here loses its app devices and sessions as well, not just has them refused.
         if change and "is_active" in form.changed_data and not obj.is_active:
-            devices_revoke_all(user=obj, actor=request.user, reason=Device.RevokedReason.DEACTIVATED)
+            account_access_end(user=obj, actor=request.user)
 
 
 admin.site.unregister(get_user_model())

@@ -1,26 +1,36 @@
+"""Writing the audit trail: who acts (``acting``), explicit entries (``audit_event``) and the request's context.
+
+Every entry keeps its actor's username (in auditlog's ``actor_email`` column, which exists so that an entry still
+says who when the user row is deleted; Muster's logins are usernames, and many have no email address).
+"""
+
 import contextlib
 
 from auditlog.context import auditlog_value, set_actor
+from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
+from units.addresses import client_address
+
 
 @contextlib.contextmanager
-def acting(actor):
+def acting(actor, *, remote_addr: str | None = None):
     """Attribute audit entries to ``actor``; with no actor, keep whoever the request middleware set.
 
-    Inside a request the client's address is kept, and the request's own context is back afterwards
-    (auditlog's ``set_actor`` replaces it and never puts it back).
+    The entries keep the request's client address unless ``remote_addr`` is given, and the request's own context
+    is back afterwards (auditlog's ``set_actor`` replaces it and never puts it back).
     """
     if actor is None:
         yield
         return
     outer = auditlog_value.get(None)
-    address = {"remote_addr": outer.get("remote_addr"), "remote_port": outer.get("remote_port")} if outer else {}
+    if remote_addr is None and outer is not None:
+        remote_addr = outer.get("remote_addr")
     try:
-        with set_actor(actor, **address):
+        with set_actor(actor, remote_addr=remote_addr):
             yield
     finally:
         if outer is not None:
@@ -30,17 +40,53 @@ def acting(actor):
 def audit_event(*, event: str, target: Model | None, actor=None, message: str = "", data: dict | None = None,
                 remote_addr: str | None = None, target_model: type[Model] | None = None) -> LogEntry:
     """Write an explicit audit entry for something that is not a row change (a login, a launch, ...)."""
-    model = type(target) if target is not None else target_model
-    if remote_addr is None:
-        remote_addr = (auditlog_value.get(None) or {}).get("remote_addr")
-    return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(model),
-        object_pk=str(target.pk) if target is not None else "",
-        object_id=target.pk if target is not None and isinstance(target.pk, int) else None,
-        object_repr=str(target) if target is not None else (data or {}).get("username", ""),
-        action=LogEntry.Action.ACCESS,
-        changes_text=message or event,
-        additional_data={"event": event, **(data or {})},
-        actor=actor if isinstance(actor, get_user_model()) else None,
-        remote_addr=remote_addr,
-    )
+    # _meta, not type(): a request's user is a lazy wrapper whose type is SimpleLazyObject.
+    model = target._meta.model if target is not None else target_model
+    user = actor if isinstance(actor, get_user_model()) else None
+    # Inside acting(): auditlog copies its context's actor name and address onto every entry saved in it.
+    with acting(user, remote_addr=remote_addr):
+        return LogEntry.objects.create(
+            content_type=ContentType.objects.get_for_model(model),
+            object_pk=str(target.pk) if target is not None else "",
+            object_id=target.pk if target is not None and isinstance(target.pk, int) else None,
+            object_repr=str(target) if target is not None else (data or {}).get("username", ""),
+            action=LogEntry.Action.ACCESS,
+            changes_text=message or event,
+            additional_data={"event": event, **(data or {})},
+            actor=user,
+            actor_email=username_of(user),
+            remote_addr=remote_addr if remote_addr is not None else context_address(),
+        )
+
+
+def context_address() -> str | None:
+    return (auditlog_value.get(None) or {}).get("remote_addr")
+
+
+def username_of(actor) -> str | None:
+    return actor.get_username() if isinstance(actor, get_user_model()) else None
+
+
+def name_the_actor(sender, instance: LogEntry, **kwargs) -> None:
+    """pre_save of every LogEntry: keep the actor's username on it.
+
+    auditlog sets the actor from its context in a pre_save receiver that runs after this one, then copies every
+    context key naming a LogEntry field onto the entry; so the name goes into the context, and auditlog writes it
+    with the actor (or not at all, when its context is no longer live).
+    """
+    context = auditlog_value.get(None)
+    if context is not None and "actor_email" not in context:
+        context["actor_email"] = username_of(context.get("actor"))
+    if instance.actor_id is not None and not instance.actor_email:
+        instance.actor_email = username_of(instance.actor)
+
+
+class AuditContextMiddleware(AuditlogMiddleware):
+    """auditlog's middleware with the client's address from units.addresses.
+
+    auditlog's own takes the first address of any X-Forwarded-For and the port from X-Forwarded-Port, both
+    written by whoever sends the request; the port is not kept.
+    """
+
+    def get_extra_data(self, request):
+        return {**super().get_extra_data(request), "remote_addr": client_address(request), "remote_port": None}

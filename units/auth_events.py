@@ -4,11 +4,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django_otp.forms import otp_verification_failed
 
+from units.addresses import client_address
 from units.audit import audit_event
-
-
-def client_address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 def on_login(sender, request, user, **kwargs):

@@ -5,14 +5,17 @@ from datetime import timedelta
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.utils import timezone
-from django_otp import match_token
+from django_otp import devices_for_user
 from django_otp.forms import otp_verification_failed
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from units.access import may_act
 from units.audit import audit_event
 from units.models import Device, hash_device_token
 
@@ -35,9 +38,9 @@ class InvalidCredentials(exceptions.APIException):
 class DeviceTokenAuthentication(BaseAuthentication):
     """``Authorization: Token <token>`` from an enrolled device; ``request.auth`` is the Device.
 
-    Refused (401) when the device was revoked, has not been used for DEVICE_IDLE_DAYS (it is then marked
-    expired), or its user or person is inactive — checked on every request, so a revocation or a ticked-off
-    *active* box in the admin takes effect on the very next one.
+    Refused (401) when the device was revoked, has not been used for DEVICE_IDLE_DAYS or was enrolled more than
+    DEVICE_MAX_AGE_DAYS ago (it is then marked expired), or its login may not act — checked on every request, so
+    a revocation or a ticked-off *active* box in the admin takes effect on the very next one.
     """
 
     keyword = "Token"
@@ -62,17 +65,21 @@ class DeviceTokenAuthentication(BaseAuthentication):
     def check(self, device: Device) -> None:
         from units.services import device_revoke
 
-        if device.revoked_reason == Device.RevokedReason.IDLE:
+        if device.revoked_reason in (Device.RevokedReason.IDLE, Device.RevokedReason.MAX_AGE):
             raise exceptions.AuthenticationFailed("This device token expired: enrol again.")
         if device.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This device was revoked: enrol again.")
+        if device.created_at < timezone.now() - timedelta(days=settings.DEVICE_MAX_AGE_DAYS):
+            device_revoke(device=device, actor=None, reason=Device.RevokedReason.MAX_AGE)
+            raise exceptions.AuthenticationFailed(
+                f"This device token expired {settings.DEVICE_MAX_AGE_DAYS} days after its enrolment: enrol again."
+            )
         if device.last_used_at < timezone.now() - timedelta(days=settings.DEVICE_IDLE_DAYS):
             device_revoke(device=device, actor=None, reason=Device.RevokedReason.IDLE)
             raise exceptions.AuthenticationFailed(
                 f"This device token expired after {settings.DEVICE_IDLE_DAYS} days without use: enrol again."
             )
-        person = getattr(device.user, "person", None)
-        if not device.user.is_active or (person is not None and not person.active):
+        if not may_act(device.user):
             raise exceptions.AuthenticationFailed("This account is disabled.")
 
     def touch(self, device: Device) -> None:
@@ -105,23 +112,52 @@ def login_with_second_factor(request, *, username: str, password: str, otp_token
     ``request`` is Django's HttpRequest (axes marks it). A wrong code or an inactive person counts as a failed
     login like a wrong password. Raises AccountLocked or InvalidCredentials; returns the user.
     """
+    # ActiveAccountBackend refuses a login that may not act, as a wrong password.
     user = authenticate(request=request, username=username, password=password)
     if user is None:
         raise AccountLocked() if getattr(request, "axes_locked_out", False) else InvalidCredentials()
-    person = getattr(user, "person", None)
-    if person is not None and not person.active:
-        refuse(request, username)
-    if match_token(user, otp_token) is None:
+    if second_factor_device(user, otp_token) is None:
         otp_verification_failed.send(sender=__name__, user=user)
         refuse(request, username)
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     return user
 
 
+def second_factor_device(user, token: str):
+    """The user's confirmed device that accepts ``token``, or None; a device accepts a token only once.
+
+    A code of an authenticator app's digits is tried on the user's authenticator apps only, anything else on
+    their backup codes: so no device is tried (and its failure count raised) by a code that cannot be its.
+    """
+    token = "".join(token.split())
+    if not token:
+        return None
+    devices = list(devices_for_user(user))
+    apps = [device for device in devices
+            if isinstance(device, TOTPDevice) and token.isdigit() and len(token) == device.digits]
+    candidates = apps or [device for device in devices if not isinstance(device, TOTPDevice)]
+    return next((device for device in candidates if device.verify_token(token)), None)
+
+
 def refuse(request, username: str):
     """Record a failed login (audit entry, axes count) after the password was right, and refuse it."""
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
     raise AccountLocked() if getattr(request, "axes_locked_out", False) else InvalidCredentials()
+
+
+class ActiveAccountBackend(ModelBackend):
+    """Django's password backend, for a login that may act (units.access.may_act) only.
+
+    A login that may not is refused like a wrong password, and a session it already has is no longer its
+    (units.sessions then ends it).
+    """
+
+    def user_can_authenticate(self, user):
+        return may_act(user)
+
+    def get_user(self, user_id):
+        user = get_user_model()._default_manager.select_related("person").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 class LockoutHandler(AxesDatabaseHandler):

@@ -380,6 +380,7 @@ class Device(models.Model):
         OWNER = "owner", "Removed by its owner"
         ADMIN = "admin", "Revoked by an administrator"
         IDLE = "idle", "Expired: not used for too long"
+        MAX_AGE = "max_age", "Expired: enrolled too long ago"
         DEACTIVATED = "deactivated", "Owner deactivated"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_devices")

@@ -1,7 +1,8 @@
 import secrets
 
-from auditlog.context import set_actor
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,8 +56,7 @@ def device_enrol(*, user, name: str, platform: str, remote_addr: str | None = No
     Returns the device and its token: 256 random bits, returned only here and stored only as its SHA-256.
     """
     token = secrets.token_urlsafe(32)
-    # set_actor, not acting(): acting() would blank the address for the entries written inside it.
-    with transaction.atomic(), set_actor(user, remote_addr=remote_addr):
+    with transaction.atomic(), acting(user, remote_addr=remote_addr):
         device = Device(user=user, name=name, platform=platform, token_hash=hash_device_token(token),
                         token_prefix=token[:8])
         device.full_clean()
@@ -94,12 +94,41 @@ def devices_revoke_all(*, user, actor, reason: str = Device.RevokedReason.ADMIN)
 
 
 def person_deactivate(*, person: Person, actor) -> int:
-    """Take a person off every list and out of the app: inactive, every device revoked. Returns devices revoked."""
+    """Take a person off every list, out of the app and the back office. Returns devices revoked."""
     with transaction.atomic(), acting(actor):
         person.active = False
         person.full_clean()
         person.save(update_fields=["active"])
-        return devices_revoke_all(user=person.user, actor=actor, reason=Device.RevokedReason.DEACTIVATED)
+        return account_access_end(user=person.user, actor=actor)
+
+
+def account_access_end(*, user: AbstractBaseUser, actor: AbstractBaseUser | None) -> int:
+    """For a login that may no longer act: revoke every device and end every back office session.
+
+    Each would be refused at its next request anyway (units.access.may_act); this leaves nothing to refuse.
+    Returns devices revoked.
+    """
+    with transaction.atomic():
+        revoked = devices_revoke_all(user=user, actor=actor, reason=Device.RevokedReason.DEACTIVATED)
+        sessions_end(user=user, actor=actor)
+    return revoked
+
+
+def sessions_end(*, user: AbstractBaseUser, actor: AbstractBaseUser | None) -> int:
+    """Delete every open back office session of ``user``; returns how many.
+
+    Sessions are stored in the database (Django's default engine) and say whose they are only inside their
+    encoded data, so every unexpired one is read: a back office has hundreds, not millions.
+    """
+    user_id = str(user.pk)
+    keys = [session.session_key for session in Session.objects.filter(expire_date__gt=timezone.now())
+            if session.get_decoded().get(SESSION_KEY) == user_id]
+    if keys:
+        with transaction.atomic():
+            Session.objects.filter(session_key__in=keys).delete()
+            audit_event(event="sessions_ended", target=user, actor=actor, message="Back office sessions ended",
+                        data={"username": user.get_username(), "sessions": len(keys), "reason": "account_disabled"})
+    return len(keys)
 
 
 def push_subscription_save(*, person: Person, endpoint: str, p256dh: str, auth: str, user_agent: str = "",

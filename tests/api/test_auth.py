@@ -133,6 +133,28 @@ def test_a_revoked_token_is_refused_on_its_very_next_request(api_client):
     assert response["WWW-Authenticate"] == "Token"
 
 
+def test_a_token_ends_180_days_after_enrolment_however_often_it_is_used(api_client, settings):
+    settings.DEVICE_IDLE_DAYS = 30
+    settings.DEVICE_MAX_AGE_DAYS = 180
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client = api_client()
+        for _ in range(12):  # used every fortnight
+            clock.shift(timedelta(days=14))
+            assert client.get(ME).status_code == 200
+        clock.shift(timedelta(days=180 - 12 * 14, seconds=-1))
+        assert client.get(ME).status_code == 200
+        clock.shift(timedelta(seconds=2))
+
+        response = client.get(ME)
+
+        assert (response.status_code, response.json()["error"]["message"]) == (
+            401, "This device token expired 180 days after its enrolment: enrol again."
+        )
+        client.device.refresh_from_db()
+        assert client.device.revoked_reason == Device.RevokedReason.MAX_AGE
+        assert client.get(ME).json()["error"]["message"] == "This device token expired: enrol again."
+
+
 def test_a_token_idle_for_longer_than_the_limit_expires_for_good(api_client, settings):
     settings.DEVICE_IDLE_DAYS = 30
     with time_machine.travel(timezone.now(), tick=False) as clock:
@@ -315,3 +337,13 @@ def test_wrong_one_time_codes_at_the_admin_login_lock_the_account(anon_client, e
     assert enrol(anon_client, enrollee.user.username).json()["error"]["code"] == LOCKED
     failed = events("login_failed").filter(remote_addr="203.0.113.9")
     assert failed.count() == 5
+
+
+def test_a_request_with_a_device_token_creates_no_session(api_client):
+    from django.contrib.sessions.models import Session
+
+    response = api_client().get(ME)
+
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert not Session.objects.exists()

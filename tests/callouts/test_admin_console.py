@@ -775,3 +775,58 @@ def test_live_json_carries_the_banner_so_the_live_page_shows_it_without_reloadin
     callout = launch(k9, dispatcher)
 
     assert live_json(console, callout)["problems"] == [TIMERS_DOWN]
+
+
+def test_the_console_pages_run_no_inline_code(console, k9, dispatcher, clock):
+    from tests.csp import inline_code
+
+    data = launch_form_data(console, k9)
+    confirm = console.post(LAUNCH_URL, data)
+    callout = launch(k9, dispatcher)
+    pages = [console.get(LAUNCH_URL), console.get(LAUNCH_URL, {"unit": k9.pk}), confirm,
+             console.get(reverse("admin:callouts_callout_live", args=[callout.pk])),
+             console.get(reverse("admin:callouts_callout_changelist"))]
+
+    assert [response.status_code for response in pages] == [200] * 5
+    assert "Launch callout now" in confirm.content.decode()
+    assert [inline_code(response) for response in pages] == [[]] * 5
+
+
+def test_the_live_pages_poll_does_not_keep_the_session_alive(console, k9, dispatcher, clock):
+    callout = launch(k9, dispatcher)
+    live_url = reverse("admin:callouts_callout_live", args=[callout.pk])
+    poll_url = reverse("admin:callouts_callout_live_json", args=[callout.pk])
+    assert console.get(live_url).status_code == 200
+    for _ in range(30):  # the page polls on its own; nobody touches it
+        clock.shift(timedelta(seconds=59))
+        assert console.get(poll_url).status_code == 200
+    clock.shift(timedelta(seconds=31))
+
+    response = console.get(poll_url)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+    assert console.get(live_url).status_code == 302
+
+
+def test_the_live_page_shows_when_the_session_locks_and_a_click_keeps_it_alive(console, k9, dispatcher, clock):
+    login_verified(console, dispatcher)  # at 10:00, on the test's clock
+    callout = launch(k9, dispatcher)
+    page = console.get(reverse("admin:callouts_callout_live", args=[callout.pk])).content.decode()
+    assert 'data-locks-at="2026-06-03T10:30:00+00:00"' in page
+    assert 'data-ends-at="2026-06-03T22:00:00+00:00"' in page  # 12 hours after the login, whatever happens
+    clock.shift(timedelta(minutes=20))
+    assert live_json(console, callout)["session_locks_at"] == "2026-06-03T10:30:00+00:00"
+
+    keepalive = console.post(reverse("admin:session_keepalive"))  # what a click on the page sends
+
+    assert keepalive.status_code == 200
+    assert keepalive.json() == {"locks_at": "2026-06-03T10:50:00+00:00"}
+    clock.shift(timedelta(minutes=29))
+    assert live_json(console, callout)["session_locks_at"] == "2026-06-03T10:50:00+00:00"
+
+
+def test_a_keepalive_without_the_csrf_token_is_refused(k9, dispatcher, clock):
+    client = login_verified(Client(enforce_csrf_checks=True), dispatcher)
+
+    assert client.post(reverse("admin:session_keepalive")).status_code == 403

@@ -152,3 +152,33 @@ def test_confirming_needs_the_csrf_token_from_our_page(ann):
 
 def test_the_page_is_never_cached(client, ann):
     assert "no-cache" in client.get(link(ann, "accept"))["Cache-Control"]
+
+
+@pytest.mark.parametrize("switched_off", ["person", "login"])
+def test_a_deactivated_persons_link_is_refused_records_nothing_and_is_audited(client, ann, k9, switched_off):
+    person = k9.people["Ann"]
+    if switched_off == "person":
+        type(person).objects.filter(pk=person.pk).update(active=False)
+    else:
+        type(person.user).objects.filter(pk=person.user_id).update(is_active=False)
+
+    opened = client.get(link(ann, "accept"))
+    page = client.post(link(ann, "accept"), {"eta_minutes": "5"})
+
+    for response in (opened, page):
+        assert response.status_code == 403
+        assert "Your Muster account is disabled" in response.content.decode()
+        assert 'name="eta_minutes"' not in response.content.decode()
+    ann.refresh_from_db()
+    assert ann.response == "none"
+    assert not ResponseRecord.objects.exists()
+    refused = LogEntry.objects.get(additional_data__event="response_refused")
+    assert (refused.additional_data["channel"], refused.additional_data["person"], refused.object_pk) == (
+        "email", person.pk, str(ann.callout_id))
+
+
+def test_the_answer_pages_run_no_inline_code(client, ann):
+    from tests.csp import inline_code
+
+    for response in (client.get(link(ann, "accept")), client.post(link(ann, "accept")), client.post("/respond/x/")):
+        assert inline_code(response) == []

@@ -242,3 +242,20 @@ def test_once_the_newer_callout_closes_replies_go_to_the_older_one_still_open(cl
 def test_the_webhook_only_takes_posts(client):
     signature = RequestValidator(TOKEN).compute_signature(settings.SITE_URL + SMS_PATH, {})
     assert client.get(SMS_PATH, HTTP_X_TWILIO_SIGNATURE=signature).status_code == 405
+
+
+@pytest.mark.parametrize("switched_off", ["person", "login"])
+def test_a_deactivated_persons_text_is_refused_records_nothing_and_is_audited(client, k9, callout, switched_off):
+    person = k9.people["Ann"]
+    if switched_off == "person":
+        type(person).objects.filter(pk=person.pk).update(active=False)
+    else:
+        type(person.user).objects.filter(pk=person.user_id).update(is_active=False)
+
+    reply = answer_to(text(client, number(person), "Y 10"))
+
+    assert reply == "Your Muster account is disabled: this answer was not recorded. Call your control room."
+    assert callout.recipients.get(person=person).response == "none"
+    assert not ResponseRecord.objects.exists()
+    refused = LogEntry.objects.get(additional_data__event="response_refused")
+    assert (refused.additional_data["channel"], refused.additional_data["person"]) == ("sms", person.pk)

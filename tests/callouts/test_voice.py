@@ -163,3 +163,25 @@ def test_an_unsigned_request_is_refused(client, call, name):
     response = client.post(reverse(f"callouts:{name}", args=[call.id]), {"Digits": "1"})
     assert response.status_code == 403
     assert not ResponseRecord.objects.exists()
+
+
+@pytest.mark.parametrize("switched_off", ["person", "login"])
+def test_a_deactivated_persons_keypress_is_refused_records_nothing_and_is_audited(client, callout, call, k9,
+                                                                                switched_off):
+    person = k9.people["Ann"]
+    if switched_off == "person":
+        type(person).objects.filter(pk=person.pk).update(active=False)
+    else:
+        type(person.user).objects.filter(pk=person.user_id).update(is_active=False)
+
+    menu = twilio_posts(client, "twilio_voice_call", call)
+    pressed = twilio_posts(client, "twilio_voice_answer", call, Digits="1")
+    eta = twilio_posts(client, "twilio_voice_eta", call, Digits="15")
+
+    for twiml in (menu, pressed, eta):
+        assert "Your Muster account is disabled" in spoken(twiml)
+        assert twiml.find("Gather") is None
+    assert ann(callout).response == "none"
+    assert not ResponseRecord.objects.exists()
+    refused = LogEntry.objects.filter(additional_data__event="response_refused")
+    assert [e.additional_data["channel"] for e in refused] == ["voice", "voice"]

@@ -489,3 +489,23 @@ def test_saving_a_draft_with_a_remote_ref_is_a_form_error_on_the_schema(admin_cl
     assert response.status_code == 200
     assert "points outside the schema" in " ".join(response.context["adminform"].form.errors["schema"])
     assert not ReportTypeVersion.objects.filter(number=2).exists()
+
+
+def test_report_and_referral_pages_run_no_inline_code(admin_client, filed, agency, simple_type):
+    from tests.csp import inline_code
+
+    report = filed["mine"]
+    rule = ReferralRule.objects.create(name="Children at risk", report_type=simple_type, agency=agency,
+                                       shared_fields=["name"])
+    referral = Referral.objects.create(rule=rule, agency=agency, report=report, version=1, priority="urgent",
+                                       payload={"name": "Amy"}, created_at=NOW, act_by=NOW + timedelta(hours=1))
+    delivery = ReferralDelivery.objects.create(referral=referral, channel="email", address="safe@example.org",
+                                               state="delivered", due_at=NOW, attempts=1)
+    ReferralAttempt.objects.create(delivery=delivery, number=1, at=NOW, ok=True, status="250")
+
+    for url in (reverse("admin:reports_report_change", args=[report.pk]),
+                reverse("admin:reports_referral_change", args=[referral.pk]),
+                reverse("admin:reports_referral_changelist")):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        assert inline_code(response) == [], url

@@ -138,3 +138,9 @@ def test_a_link_signed_for_another_purpose_or_naming_no_referral_is_not_valid(cl
     assert client.get(missing).status_code == 400
     odd = signing.dumps(["r", referral.pk], salt="reports.referral-ack")
     assert client.get(f"/referrals/ack/{odd}/").status_code == 400
+
+
+def test_the_acknowledgement_page_runs_no_inline_code(client, referral, link):
+    from tests.csp import inline_code
+
+    assert inline_code(client.get(link)) == []

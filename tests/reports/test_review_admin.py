@@ -178,3 +178,13 @@ def test_a_regrade_that_would_make_the_report_invalid_says_why_once(supervisor, 
     shown = [str(message) for message in response.context["messages"]]
     assert shown == ["The re-graded report would not be valid: age: -1 is less than the minimum of 0."]
     assert ReviewTask.objects.get(pk=reviews["Amy"].pk).state == ReviewTask.State.OPEN
+
+
+def test_the_queue_and_review_page_run_no_inline_code(supervisor, reviews, clock):
+    from tests.csp import inline_code
+
+    clock.move_to(NOW + timedelta(minutes=45))  # one overdue: the queue marks it
+    for url in (QUEUE, page(reviews["Amy"])):
+        response = supervisor.get(url)
+        assert response.status_code == 200
+        assert inline_code(response) == [], url

@@ -2,6 +2,8 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import MD5PasswordHasher
+from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -85,3 +87,57 @@ def test_another_users_device_does_not_verify_the_login(client, staff):
     post_login(client, otp_device=device.persistent_id, otp_token="abcd1234")
 
     assert client.get("/admin/").status_code == 302
+
+
+def page_without_csrf(response) -> str:
+    import re
+
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def test_a_wrong_password_gets_the_same_answer_as_a_right_one_with_a_missing_or_wrong_code(client, staff):
+    from auditlog.models import LogEntry
+    from axes.models import AccessAttempt
+
+    device = StaticDevice.objects.create(user=staff, name="Spare codes in the safe")
+    device.token_set.create(token="abcd1234")
+    TOTPDevice.objects.create(user=staff, name="Pixel of the chief")
+    fields = {"otp_device": device.persistent_id}  # what the old two-step page asked for
+
+    answers = [
+        post_login(Client(), password="wrong password", otp_token="abcd1234", **fields),
+        post_login(Client(), **fields),
+        post_login(Client(), otp_token="wrong999", **fields),
+        post_login(Client(), otp_token="123456", **fields),
+    ]
+
+    assert [answer.status_code for answer in answers] == [200] * 4
+    pages = [page_without_csrf(answer) for answer in answers]
+    assert pages[1:] == pages[:1] * 3
+    assert "Please enter a correct username, password and code" in pages[0]
+    assert "Spare codes" not in pages[0] and "Pixel" not in pages[0]  # nothing only a right password shows
+    assert client.get("/admin/").status_code == 302
+    assert LogEntry.objects.filter(additional_data__event="login_failed").count() == 4
+    assert AccessAttempt.objects.get(username="chief").failures_since_start == 4
+
+
+ENCODED: list[str] = []
+
+
+class CountingHasher(MD5PasswordHasher):
+    """Checking a password encodes it once (verify() calls encode()); Django encodes one for an unknown name too."""
+
+    def encode(self, password, salt):
+        ENCODED.append(password)
+        return super().encode(password, salt)
+
+
+@pytest.mark.parametrize("fields", [{"password": "wrong password"}, {"username": "nobody"}, {},
+                                    {"otp_token": "wrong999"}])
+def test_every_failed_login_costs_one_password_check(staff, settings, fields):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    ENCODED.clear()
+
+    post_login(Client(), **{"otp_token": "123456", **fields})
+
+    assert len(ENCODED) == 1

@@ -186,3 +186,15 @@ def test_admin_index_hides_duty_links_from_staff_who_cannot_view_units(client, d
 
     assert response.status_code == 200
     assert reverse("admin:units_unit_on_call") not in response.content.decode()
+
+
+def test_the_home_and_duty_pages_run_no_inline_code(admin_client):
+    from tests.csp import inline_code
+
+    unit = weekly_unit("k9", make_person("Alice Archer"), make_person("Bob Baker"))
+    for url in (reverse("admin:index"), reverse("admin:units_unit_on_call"), reverse("admin:units_unit_coverage_gaps"),
+                reverse("admin:units_unit_schedule", args=[unit.pk]), reverse("admin:units_roster_import"),
+                reverse("admin:units_unit_changelist")):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        assert inline_code(response) == [], url

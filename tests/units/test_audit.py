@@ -71,3 +71,54 @@ def test_entries_written_for_an_actor_inside_a_request_keep_the_clients_address(
     after = LogEntry.objects.get_for_object(unit).get()
     assert (inside.actor, inside.remote_addr) == (clerk, "192.0.2.44")
     assert (after.actor, after.remote_addr) == (None, "192.0.2.44")
+
+
+def test_entries_still_name_their_actor_after_the_user_is_deleted(db):
+    from auditlog.context import set_actor
+
+    from tests.factories import login_verified
+
+    clerk = get_user_model().objects.create_superuser("clerk", password="correct horse battery")
+    client = login_verified(Client(), clerk)  # an explicit entry: the login
+    client.post("/admin/units/unit/add/", {  # an automatic entry, through the request's context
+        "name": "Marine", "code": "marine", "timezone": "Europe/London", "active": "on",
+        "tiers-TOTAL_FORMS": "0", "tiers-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+    })
+    with set_actor(clerk):  # as a task or command does
+        unit_create(name="Canine", code="k9")
+    with acting(clerk):
+        unit_create(name="Dogs", code="dogs")
+    entries = [events("login").get(), *(LogEntry.objects.get_for_object(Unit.objects.get(code=code)).get()
+                                        for code in ("marine", "k9", "dogs"))]
+
+    clerk.delete()
+
+    assert [(entry.actor_id, entry.actor_email) for entry in LogEntry.objects.filter(
+        pk__in=[entry.pk for entry in entries]).order_by("id")] == [(None, "clerk")] * 4
+
+
+def test_an_entry_written_after_an_actors_context_ended_names_nobody(db):
+    from auditlog.context import set_actor
+
+    clerk = get_user_model().objects.create_user("clerk")
+    with set_actor(clerk):
+        pass
+    unit = unit_create(name="Marine", code="marine")
+
+    entry = LogEntry.objects.get_for_object(unit).get()
+    assert (entry.actor, entry.actor_email) == (None, None)
+
+
+def test_the_audit_log_shows_who_acted_after_their_user_was_deleted(db):
+    from tests.factories import login_verified
+
+    clerk = get_user_model().objects.create_user("clerk")
+    with acting(clerk):
+        unit_create(name="Marine", code="marine")
+    clerk.delete()
+    reader = get_user_model().objects.create_superuser("reader", password="correct horse battery")
+
+    page = login_verified(Client(), reader).get("/admin/auditlog/logentry/").content.decode()
+
+    assert "clerk (user deleted)" in page

@@ -565,7 +565,7 @@ class Command(BaseCommand):
             codes = " ".join(backup_codes(account.username))
             self.stdout.write(f"  {account.username:<10} {account.group:<14} {where:<11}  backup codes: {codes}")
         self.stdout.write(
-            f'Second factor: after the password the login page asks for a device: "{TOTP_DEVICE_NAME}" takes the '
-            f"code of TOTP secret {DEMO_TOTP_SECRET} (the same for every demo login; ./muster otp prints it), "
-            f'"{STATIC_DEVICE_NAME}" takes a backup code. Each backup code works once; seed_demo restores them.'
+            f"Second factor: the login page's Code box takes the code of TOTP secret {DEMO_TOTP_SECRET} (the same "
+            f'for every demo login, its "{TOTP_DEVICE_NAME}"; ./muster otp prints it) or a backup code '
+            f'("{STATIC_DEVICE_NAME}"). Each backup code works once; seed_demo restores them.'
         )
