@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
+from callouts.clock import db_now
 from callouts.models import Delivery
 from callouts.services.alerts import dispatch_soon
 from units.models import ContactMethod, Person
@@ -36,7 +37,7 @@ def notify_people(*, people: Iterable[Person], topic: str, subject: str, body: s
 def notify_each(*, topics: dict[int, str], subject: str, body: str, report: Report, report_version: int,
                 now: datetime | None = None) -> list[Delivery]:
     """``notify_people`` with a topic per person (by person id), in one query and one insert for them all."""
-    now = now or timezone.now()
+    now = now or db_now()
     methods = ContactMethod.objects.filter(person_id__in=topics, kind__in=NOTICE_CHANNELS, person__active=True)
     deliveries = [
         Delivery(person_id=method.person_id, topic=topics[method.person_id], kind=Delivery.Kind.NOTICE,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
+from callouts.clock import db_now
 from reports.models import Referral, ReferralDelivery
 
 
@@ -14,7 +14,7 @@ def overdue_referrals(*, now: datetime | None = None) -> QuerySet[Referral]:
     """Referrals the agency has not acknowledged although its time to act has passed, or that it may never
     have received (a delivery failed for good); the most urgent first. An acknowledged referral is never
     overdue: the agency has it, whichever way it arrived."""
-    now = now or timezone.now()
+    now = now or db_now()
     failed = ReferralDelivery.objects.filter(referral=OuterRef("pk"), state=ReferralDelivery.State.FAILED)
     return (Referral.objects.filter(acknowledged_at__isnull=True)
             .filter(Q(act_by__lt=now) | Exists(failed))

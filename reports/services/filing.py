@@ -17,8 +17,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from callouts.clock import db_now
 from reports.file_types import ContentSniffer, same_content
 from reports.models import Area, Attachment, Report, ReportType, ReportVersion
 from reports.schemas import draft_errors, validation_errors
@@ -154,7 +154,7 @@ def report_amend(*, report: Report, actor, base_version: int, data: dict, reason
         report.version += 1
         report.full_clean(exclude=["data"])
         report.save()
-        version = version_create(report, actor, reason=reason.strip(), now=timezone.now())
+        version = version_create(report, actor, reason=reason.strip(), now=db_now())
         audit_event(event="report_amended", target=report, actor=actor, message="Report amended",
                     data={"version": version.number, "base_version": base_version, "reason": version.reason})
     return version
@@ -282,7 +282,7 @@ def fill(report: Report, *, data: dict, place: Place, captured_at: datetime | No
 def submit(report: Report, actor, *, created: bool) -> None:
     if errors := validation_errors(report.type_version.schema, report.data):
         raise ReportInvalid(request_errors(errors))
-    now = timezone.now()
+    now = db_now()  # the review's due time counts from here
     report.state = Report.State.SUBMITTED
     report.submitted_at = now
     report.version = 1

@@ -7,8 +7,8 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
+from callouts.clock import db_now
 from reports.models import ReportVersion
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def version_process(*, version_id: int, now: datetime | None = None) -> bool:
     from reports.services.referrals import refer
     from reports.services.reviews import review_open
 
-    now = now or timezone.now()
+    now = now or db_now()
     with transaction.atomic():
         version = (ReportVersion.objects.select_for_update(skip_locked=True, of=("self",))
                    .select_related("report__report_type", "report__author", "type_version", "area")

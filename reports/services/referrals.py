@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from callouts.clock import db_now
 from reports.conditions import condition_error, condition_matches
 from reports.links import referral_ack_link
 from reports.models import Referral, ReferralAttempt, ReferralDelivery, ReferralRule, ReportVersion
@@ -116,7 +117,7 @@ def referral_deliveries_lease(*, now: datetime | None = None, limit: int = 100) 
     """Hand due deliveries to the sweep: each is leased by pushing its due time ``LEASE`` ahead, so the next
     sweep does not hand it out again while its task waits for a worker. A delivery stuck in ``sending`` past its
     deadline (its worker died mid-send, the outcome unknown) goes back to pending first: at least once."""
-    now = now or timezone.now()
+    now = now or db_now()
     with transaction.atomic():
         stuck = list(ReferralDelivery.objects.select_for_update(skip_locked=True)
                      .filter(state=ReferralDelivery.State.SENDING, send_deadline__lte=now)[:limit])
@@ -136,7 +137,7 @@ def referral_delivery_send(*, delivery_id: int) -> str:
     The claim is one conditional UPDATE committed before the agency is contacted, so a second worker, or a
     second run of the task, finds nothing to claim.
     """
-    now = timezone.now()
+    now = db_now()
     deadline = now + timedelta(seconds=3 * max(settings.REFERRAL_TIMEOUT, settings.EMAIL_TIMEOUT or 0))
     with transaction.atomic():
         claimed = ReferralDelivery.objects.filter(
@@ -148,12 +149,12 @@ def referral_delivery_send(*, delivery_id: int) -> str:
     try:
         status = SENDERS[delivery.channel].send(delivery)
     except SendError as error:
-        return attempt_failed(delivery, timezone.now(), status=error.status, detail=str(error), retry=error.retry)
+        return attempt_failed(delivery, db_now(), status=error.status, detail=str(error), retry=error.retry)
     except Exception as error:
         log.exception("Referral delivery %s: the %s sender raised", delivery.pk, delivery.channel)
-        return attempt_failed(delivery, timezone.now(), status="", detail=f"{type(error).__name__}: {error}",
+        return attempt_failed(delivery, db_now(), status="", detail=f"{type(error).__name__}: {error}",
                               retry=True)
-    return attempt_delivered(delivery, timezone.now(), status)
+    return attempt_delivered(delivery, db_now(), status)
 
 
 def attempt_delivered(delivery: ReferralDelivery, now: datetime, status: str) -> str:

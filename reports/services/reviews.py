@@ -15,9 +15,11 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from callouts.clock import db_now
 from callouts.models import Delivery
 from callouts.notices import notify_people
 from reports.models import Report, ReportVersion, ReviewPolicy, ReviewTask
+from reports.selectors import visible_reports
 from reports.services.circulation import area_label, duty_people, grading_label, report_link
 from units.audit import acting, audit_event
 from units.models import Person
@@ -74,7 +76,7 @@ def review_move(*, review: ReviewTask, version: ReportVersion, due_at: datetime 
 
 def reviews_overdue_alert(*, now: datetime | None = None) -> int:
     """Alert the duty supervisors of every open review past its due time, once each; how many were alerted."""
-    now = now or timezone.now()
+    now = now or db_now()
     with transaction.atomic():
         reviews = list(ReviewTask.objects.select_for_update(skip_locked=True, of=("self",))
                        .filter(state=ReviewTask.State.OPEN, due_at__lt=now, overdue_alerted_at__isnull=True)
@@ -83,9 +85,14 @@ def reviews_overdue_alert(*, now: datetime | None = None) -> int:
             review.overdue_alerted_at = now
             review.save(update_fields=["overdue_alerted_at"])
             people = review_supervisors(review=review, now=now)
-            subject, body = overdue_text(review=review, now=now)
-            notify_people(people=people, topic=review_topic(review), subject=subject, body=body,
-                          report=review.report, report_version=review.version, now=now)
+            readers = [person for person in people if may_see(person, review.report)]
+            # Supervisors alerted because nobody is on duty in the area may not be allowed to read the report:
+            # they are told a review is overdue and where, never what the report says.
+            for audience, text in ((readers, overdue_text), ([p for p in people if p not in readers], overdue_nudge)):
+                if audience:
+                    subject, body = text(review=review, now=now)
+                    notify_people(people=audience, topic=review_topic(review), subject=subject, body=body,
+                                  report=review.report, report_version=review.version, now=now)
             audit_event(event="review_overdue_alerted", target=review.report,
                         message=f"Review of version {review.version} overdue: {len(people)} supervisors alerted",
                         data={"review": review.pk, "version": review.version, "people": [p.pk for p in people]})
@@ -115,6 +122,23 @@ def overdue_text(*, review: ReviewTask, now: datetime) -> tuple[str, str]:
         report_link(report),
     ])
     return subject, body
+
+
+def overdue_nudge(*, review: ReviewTask, now: datetime) -> tuple[str, str]:
+    """The overdue alert without the report's content, for a supervisor who may not read the report."""
+    late = int((now - review.due_at).total_seconds() // 60)
+    subject = f"OVERDUE review — {area_label(review.report.area)}"
+    body = "\n".join([
+        f"A report's review was due at {timezone.localtime(review.due_at):%H:%M %d/%m/%Y} ({late} min ago) and "
+        "nobody on duty has taken it.",
+        f"Area: {area_label(review.report.area)}",
+        "An administrator or the area's supervisors can open it in Muster's review queue.",
+    ])
+    return subject, body
+
+
+def may_see(person: Person, report) -> bool:
+    return person.user_id is not None and visible_reports(person.user).filter(pk=report.pk).exists()
 
 
 def review_topic(review: ReviewTask) -> str:

@@ -149,6 +149,32 @@ def test_with_no_supervisor_on_duty_every_supervisor_is_alerted(beats, officer, 
     assert {d.person_id for d in review_notices(review)} == {beats["people"]["Sam"].pk, sue.pk}
 
 
+def test_a_supervisor_alerted_only_because_nobody_is_on_duty_is_not_told_what_the_report_says(
+        beats, officer, simple_type, file_report, policies, clock):
+    sue = reachable("Sue", "Supervisors")
+    report, version = file_report(officer, simple_type, HIGH, area=None)  # in no supervisor's area
+    review = review_open(version=version, now=NOW)
+    clock.move_to(review.due_at + timedelta(minutes=1))
+
+    reviews_overdue_alert()
+
+    notices = review_notices(review).filter(person=sue)
+    assert notices.exists()
+    for notice in notices:
+        assert "Amy" not in notice.body + notice.subject and "HIGH" not in notice.body + notice.subject
+        assert report.summary not in notice.body
+        assert notice.subject == "OVERDUE review — no area"
+        assert "review queue" in notice.body
+
+
+def test_a_supervisor_who_may_read_the_report_gets_its_summary_in_the_overdue_alert(review, beats, clock):
+    clock.move_to(review.due_at + timedelta(minutes=1))
+
+    reviews_overdue_alert()
+
+    assert all(review.report.summary in notice.body for notice in review_notices(review))
+
+
 def test_approving_records_the_supervisor_and_stops_reminders(review, beats, clock):
     clock.move_to(review.due_at + timedelta(seconds=1))
     reviews_overdue_alert()
