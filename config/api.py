@@ -9,7 +9,8 @@ Every 4xx answer has one body, whatever raised it:
 429 adds ``wait``, the seconds until a retry can succeed (also in ``Retry-After``).
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponseForbidden, JsonResponse
@@ -62,6 +63,9 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.errors)
     elif isinstance(exc, AttachmentTooLarge):
         exc = TooLarge(str(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a JSON body longer than this, by its Content-Length, before reading any of it.
+        exc = TooLarge(f"A request body may be at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
     elif isinstance(exc, AttachmentTypeRefused):
         exc = exceptions.UnsupportedMediaType("", detail=str(exc))
     elif isinstance(exc, DjangoValidationError):
@@ -235,7 +239,8 @@ ERROR_DESCRIPTIONS = {
     "403": "Not allowed (`permission_denied`, `account_locked`).",
     "404": "No such object, or not yours (`not_found`).",
     "409": "The object's state does not allow this (`conflict`).",
-    "413": "The upload is over the size limit (`too_large`).",
+    "413": "The body is over the size limit: an upload over REPORT_ATTACHMENT_MAX_BYTES, any other body over "
+           "2.5 MB (`too_large`).",
     "415": "The body is not JSON (`unsupported_media_type`).",
     "422": "The request cannot be taken as sent (`idempotency_key_reused`).",
     "429": "Too many requests (`throttled`); retry after `wait` seconds.",
@@ -309,7 +314,7 @@ def error_statuses(path: str, operation: dict) -> list[str]:
     parameters = operation.get("parameters", [])
     codes = {"403", "429"}
     if "requestBody" in operation:
-        codes |= {"400", "415"}
+        codes |= {"400", "413", "415"}
     if any(parameter["in"] == "query" for parameter in parameters):
         codes.add("400")
     if any(requirement for requirement in operation.get("security", [])):

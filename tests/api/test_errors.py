@@ -1,9 +1,11 @@
 """Every 4xx from the API has one shape: {"error": {"code", "message", "fields"}}."""
 
+import io
 import json
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.test import override_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
@@ -161,3 +163,20 @@ def test_an_unreadable_page_number_is_refused_naming_the_parameter(api_client, p
     response = api_client().get("/api/v1/auth/devices/", {"page": page})
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"page": ["A page number from 1."]}
+
+
+def json_on_the_wire(client, body: bytes) -> tuple:
+    """Post ``body`` as JSON from a stream the test can see the server read; the answer and that stream."""
+    wire = io.BytesIO(body)
+    return client.generic("POST", PUSH, body, "application/json", **{"wsgi.input": wire}), wire
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=64 * 1024)
+def test_a_json_body_longer_than_the_limit_is_refused_before_any_of_it_is_read(api_client, member_a):
+    body = json.dumps({"endpoint": "https://fcm.googleapis.com/x", "pad": "x" * 200_000}).encode()
+
+    response, wire = json_on_the_wire(api_client(member_a.user), body)
+
+    err = error(response, 413)
+    assert err["code"] == "too_large" and "at most 65536 bytes" in err["message"]
+    assert wire.tell() == 0
