@@ -19,7 +19,7 @@ def notify(callout: Callout, recipients, now: datetime, kind: str = Delivery.Kin
                       else recipients)
     Recipient.objects.filter(id__in=[r.id for r in recipients], notified_at__isnull=True).update(notified_at=now)
     methods: dict[int, list[ContactMethod]] = {}
-    for method in ContactMethod.objects.filter(person_id__in=[r.person_id for r in recipients]):
+    for method in ContactMethod.objects.filter(person_id__in=[r.person_id for r in recipients], person__active=True):
         methods.setdefault(method.person_id, []).append(method)
     deliveries = []
     for recipient in recipients:

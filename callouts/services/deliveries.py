@@ -44,6 +44,8 @@ def deliveries_lease(*, now: datetime | None = None, limit: int = 2000) -> list[
 
 
 LATER = "later"
+# What still_wanted reads, loaded with the deliveries in one query.
+ADDRESSEE = ("recipient__callout", "recipient__person", "person")
 
 
 def deliveries_send(*, delivery_ids: list[int], until: float | None = None) -> dict[int, str]:
@@ -54,7 +56,7 @@ def deliveries_send(*, delivery_ids: list[int], until: float | None = None) -> d
     ``LATER`` in the result for the caller to queue again, so slow providers never hold the worker for long.
     """
     deliveries = (Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
-                  .select_related("recipient__callout").order_by("due_at", "id"))
+                  .select_related(*ADDRESSEE).order_by("due_at", "id"))
     outcomes, ready = {}, []
     for delivery in deliveries:
         if not still_wanted(delivery):
@@ -76,8 +78,11 @@ def delivery_send(*, delivery_id: int) -> str:
 
 
 def still_wanted(delivery: Delivery) -> bool:
-    """An alert is wanted only while its person has not answered and the callout still wants people; someone an
+    """Nothing goes to a person who has been deactivated (they have left, or must not hear of operations). An
+    alert is wanted only while its person has not answered and the callout still wants people; someone an
     operator added by hand is wanted until the callout ends, even once the need is met."""
+    if not delivery.addressee.active:
+        return False
     if delivery.kind != Delivery.Kind.ALERT:
         return True
     recipient = delivery.recipient
@@ -152,7 +157,7 @@ def recheck(claimed: list[Delivery]) -> tuple[list[Delivery], dict[int, str]]:
     if not claimed:
         return [], {}
     now = db_now()
-    fresh = Delivery.objects.select_related("recipient__callout").in_bulk([d.pk for d in claimed])
+    fresh = Delivery.objects.select_related(*ADDRESSEE).in_bulk([d.pk for d in claimed])
     ready, dropped = [], {}
     for delivery in claimed:
         current = fresh.get(delivery.pk)

@@ -265,3 +265,35 @@ def test_a_scheduled_sweep_escalates_and_sends_and_stamps_when_it_ran(k9, operat
     # A second scheduled sweep in the same instant (a backlog) is dropped, not run twice.
     tasks.sweep(scheduled=True)
     assert Heartbeat.objects.get(name="sweep").beat_at == callout.launched_at + timedelta(minutes=5)
+
+
+# People who have been deactivated
+
+
+def test_nothing_more_goes_to_a_person_deactivated_during_a_callout(k9, operator, clock):
+    from units.services import person_deactivate
+
+    callout = launch(k9, operator)
+    tasks.sweep()
+    person_deactivate(person=k9.people["Ben"], actor=operator)  # left the force this morning
+
+    clock.shift(timedelta(minutes=1))
+    tasks.sweep()
+
+    assert handed_over(callout, "voice") == ["Ann", "Cat"]
+    assert deliveries(callout, recipient__person__full_name="Ben", channel="voice").get().state == "cancelled"
+
+
+def test_a_deactivated_person_on_a_later_list_is_not_alerted_when_it_is_reached(k9, operator, clock):
+    from units.services import person_deactivate
+
+    callout = launch(k9, operator)
+    person_deactivate(person=k9.people["Eve"], actor=operator)  # frozen onto the secondary list at launch
+
+    clock.shift(timedelta(minutes=5))
+    tasks.sweep()
+
+    callout.refresh_from_db()
+    assert callout.current_tier == 2
+    assert "Dan" in handed_over(callout, "sms") and "Eve" not in handed_over(callout)
+    assert not deliveries(callout, recipient__person__full_name="Eve").exists()
