@@ -18,7 +18,7 @@ from callouts.health import TIMERS_DOWN
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, NeedRequirement, RecordedMessage, TierWait
 from callouts.need import Need, Requirement
 from callouts.services.callouts import callout_close, callout_launch, callout_respond
-from tests.browser import submitted
+from tests.page_forms import submitted
 from tests.callouts.conftest import reachable_person
 from tests.factories import add_member, login_verified, make_unit
 from units.models import FixedRule, Membership, Qualification

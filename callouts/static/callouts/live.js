@@ -11,6 +11,12 @@
   var lastKeepalive = Date.now();
   var KEEPALIVE_EVERY = 30000;
 
+  // The 24-hour clock, as the rest of the console and the control room use, whatever the browser's locale.
+  function timeOfDay(date, seconds) {
+    var options = {hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+    if (seconds) { options.second = "2-digit"; }
+    return date.toLocaleTimeString([], options);
+  }
   function clock(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
     var h = Math.floor(seconds / 3600), m = Math.floor(seconds / 60) % 60, s = seconds % 60;
@@ -33,7 +39,7 @@
     var at = new Date(Date.parse(lock.dataset.locksAt));
     var left = (at.getTime() - now) / 1000;
     if (left <= 0) { return sessionEnded(); }
-    var time = at.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    var time = timeOfDay(at, false);
     lock.className = left < 300 ? "errornote" : "callout-quiet";
     if (lock.dataset.endsAt && at.getTime() >= Date.parse(lock.dataset.endsAt)) {
       lock.textContent = "Your session reaches its time limit at " + time + " (in " + clock(left) +
@@ -46,7 +52,7 @@
   function sessionEnded() {
     ended = true;
     status.className = "callout-quiet";
-    status.textContent = "Live updates stopped at " + new Date().toLocaleTimeString() + ".";
+    status.textContent = "Live updates stopped at " + timeOfDay(new Date(), true) + ".";
     lock.className = "errornote";
     lock.replaceChildren("Your session has ended: what this page shows is no longer updated. ");
     var again = document.createElement("a");
@@ -79,7 +85,7 @@
     tick();
     showActions();
     status.className = "callout-quiet";
-    status.textContent = "Updated " + new Date().toLocaleTimeString() + "; updates every 2 seconds.";
+    status.textContent = "Updated " + timeOfDay(new Date(), true) + "; updates every 2 seconds.";
   }
   // A JSON answer, or null when the session has ended (the admin then answers with its login page).
   function json(response) {
@@ -95,7 +101,7 @@
       .then(function (data) { if (data) { refresh(data); } else { sessionEnded(); } })
       .catch(function () {
         status.className = "errornote";
-        status.textContent = "Live updates stopped at " + new Date().toLocaleTimeString() +
+        status.textContent = "Live updates stopped at " + timeOfDay(new Date(), true) +
           ": retrying. Reload the page if this stays.";
       })
       .finally(function () { if (!ended) { window.setTimeout(poll, 2000); } });

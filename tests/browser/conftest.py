@@ -1,0 +1,140 @@
+"""Real headless Chromium (Debian's chromium and chromium-driver) driven by Selenium, against pytest-django's live
+server: what an operator's browser runs, with the page's own scripts, styles and Content-Security-Policy.
+
+Every test reads the browser's console: an error there (a script refused by the CSP, an exception, a failed
+fetch) fails the test. ``./muster test`` installs the two packages with apt when they are missing and runs these
+tests in a stage of their own; with ``CI=true`` a missing browser fails rather than skips.
+
+With ``MUSTER_SCREENSHOTS`` set to a folder, tests that show a screen people see save it there
+(``./muster screenshots`` writes docs/img/).
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from tests.factories import login_verified
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+# As the machine's own probe starts it: no first-run, sync, component or background traffic (the machine's
+# network is closed, and each refused connection is an error in the log), a fresh profile each time.
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1400,1000", "--lang=en-GB")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            # The live server sees only committed rows (each test's are flushed after it; see ``roles``).
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite in a file, as ./muster run has it: each of the live server's request threads then opens its own
+    connection, as a real server's would, instead of sharing the test's in-memory one."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("browser-db") / "muster.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One browser for the session; each test starts from a blank page without cookies."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        message = (f"Debian's chromium and chromium-driver are needed ({CHROMIUM}, {CHROMEDRIVER}): "
+                   "./muster test installs them")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="muster-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # British times on the pages (toLocaleTimeString): headless Chromium takes its locale from the environment.
+    service = Service(CHROMEDRIVER, env={**os.environ, "LANGUAGE": "en_GB", "LANG": "en_GB.UTF-8"})
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class Browser:
+    """The test's view of the browser: open a page of the live server, find things, and the console's errors."""
+
+    def __init__(self, driver, base_url: str):
+        self.driver, self.base_url = driver, base_url
+
+    def open(self, path: str):
+        self.driver.get(self.base_url + path)
+        return self.driver
+
+    def log_in(self, client, user) -> None:
+        """The user's session, made as the second-factor form makes it, handed to the browser as its cookie."""
+        login_verified(client, user)
+        self.open("/static/admin/css/base.css")  # a page of the site, so the cookie can be set for it
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        self.driver.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": cookie, "path": "/"})
+
+    def console_errors(self) -> list[str]:
+        return [entry["message"] for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+    def screenshot(self, name: str) -> None:
+        if folder := os.environ.get("MUSTER_SCREENSHOTS"):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            self.driver.save_screenshot(str(Path(folder) / name))
+
+
+@pytest.fixture
+def browser(chromium, live_server):
+    chromium.delete_all_cookies()
+    chromium.get("about:blank")
+    chromium.get_log("browser")  # what an earlier test left in the console is not this test's
+    page = Browser(chromium, live_server.url)
+    yield page
+    errors = page.console_errors()
+    chromium.get("about:blank")  # a live page stops polling before this test's rows are flushed
+    assert not errors, "errors in the browser's console:\n" + "\n".join(errors)
+
+
+@pytest.fixture(scope="session")
+def roles_as_migrated(django_db_setup, django_db_blocker) -> dict[str, list[tuple[str, str]]]:
+    with django_db_blocker.unblock():
+        return {group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
+                for group in Group.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def roles(roles_as_migrated, db):
+    """The groups the migrations made, with their permissions: the flush after each transactional test empties
+    every table, and only content types and permissions are made again by it."""
+    for name, permissions in roles_as_migrated.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = Q(pk__in=[])
+        for app_label, codename in permissions:
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))
+
+
+@pytest.fixture
+def dispatcher(db):
+    user = get_user_model().objects.create_user("dispatcher", is_staff=True, first_name="Dee", last_name="Dispatch")
+    user.groups.add(Group.objects.get(name="Operators"))
+    return user
