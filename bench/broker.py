@@ -41,6 +41,7 @@ sys.path.insert(0, str(BASE_DIR / "bench"))
 from sections import replace_section  # noqa: E402
 
 SECTION = "## Embedded broker"
+SPAWN = multiprocessing.get_context("spawn")
 QUEUE = "callouts"
 POLLING_INTERVAL = 0.1
 SEND_PRIORITY = 6  # callouts.tasks.SEND_PRIORITY, without importing Django here
@@ -89,16 +90,21 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def produce(transport: str, folder: str, count: int, results, padding: int = 0) -> None:
+def produce(transport: str, folder: str, count: int, done, results, padding: int = 0) -> None:
+    failed = {}
     with connection(transport, folder) as conn:
         queue = conn.SimpleQueue(QUEUE)
         for number in range(count):
-            queue.put({**BODY, "number": number, "more": "x" * padding})
+            try:
+                queue.put({**BODY, "number": number, "more": "x" * padding})
+            except Exception as error:  # in the web server, a task that was never enqueued
+                failed[type(error).__name__] = failed.get(type(error).__name__, 0) + 1
         queue.close()
-    results.put(("producer", cpu_seconds()))
+    done.set()
+    results.put(("producer", (failed, cpu_seconds())))
 
 
-def consume(transport: str, folder: str, count: int, results, tight: bool = False) -> None:
+def consume(transport: str, folder: str, count: int, done, results, tight: bool = False) -> None:
     """Take and acknowledge ``count`` messages: as a worker does (waiting at the polling interval when the queue
     is empty), or ``tight``: looking again at once, the most a reader can race a writer."""
     taken, errors = 0, {}
@@ -110,6 +116,8 @@ def consume(transport: str, folder: str, count: int, results, tight: bool = Fals
                 (queue.get_nowait() if tight else queue.get(timeout=1)).ack()
                 taken += 1
             except Empty:
+                if done.is_set() and (tight or queue.qsize() == 0):  # some publishes failed: nothing more comes
+                    break
                 continue
             except Exception as error:  # what stops a Celery worker: counted here, so the run can go on
                 errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
@@ -138,9 +146,8 @@ def hold_one(transport: str, folder: str, ready) -> None:
 
 
 def run(target, *args, **kwargs):
-    ctx = multiprocessing.get_context("spawn")
-    results = ctx.Queue()
-    process = ctx.Process(target=target, args=(*args, results), kwargs=kwargs)
+    results = SPAWN.Queue()
+    process = SPAWN.Process(target=target, args=(*args, results), kwargs=kwargs)
     process.start()
     return process, results
 
@@ -150,14 +157,17 @@ def throughput(transport: str, count: int, *, tight: bool = False, padding: int 
         with connection(transport, folder) as conn:  # the tables or folders exist before either process starts
             conn.SimpleQueue(QUEUE).close()
         started = time.monotonic()
-        consumer, consumed = run(consume, transport, folder, count, tight=tight)
-        producer, produced = run(produce, transport, folder, count, padding=padding)
-        producer_cpu = produced.get(timeout=300)[1]
+        done = SPAWN.Event()
+        consumer, consumed = run(consume, transport, folder, count, done, tight=tight)
+        producer, produced = run(produce, transport, folder, count, done, padding=padding)
+        failed, producer_cpu = produced.get(timeout=300)[1]
+        count -= sum(failed.values())
         taken, errors, consumer_cpu = consumed.get(timeout=300)[1]
         elapsed = time.monotonic() - started
         producer.join()
         consumer.join()
-    return {"per_second": taken / elapsed, "errors": errors, "taken": taken, "producer_ms": producer_cpu * 1000 / count,
+    return {"per_second": taken / elapsed, "errors": errors, "failed": failed, "taken": taken,
+            "producer_ms": producer_cpu * 1000 / count,
             "consumer_ms": consumer_cpu * 1000 / count}
 
 
@@ -170,7 +180,7 @@ def idle_cpu(transport: str, seconds: float = 10) -> float:
 
 
 def redelivered_after_kill(transport: str) -> bool:
-    ctx = multiprocessing.get_context("spawn")
+    ctx = SPAWN
     with tempfile.TemporaryDirectory(prefix="muster-broker-") as folder:
         with connection(transport, folder) as conn:
             conn.SimpleQueue(QUEUE).put({"number": 1})
@@ -226,7 +236,9 @@ def measure(transport: str, count: int, repeats: int) -> dict:
     runs = sorted((throughput(transport, count) for _ in range(repeats)), key=lambda r: r["per_second"])
     result = runs[len(runs) // 2]
     result["errors"] = merged([r["errors"] for r in runs])
-    result["race_errors"] = throughput(transport, RACE_MESSAGES, tight=True, padding=RACE_PADDING)["errors"]
+    result["failed"] = merged([r["failed"] for r in runs])
+    race = throughput(transport, RACE_MESSAGES, tight=True, padding=RACE_PADDING)
+    result["race_errors"] = merged([race["errors"], {f"{name} on publish": n for name, n in race["failed"].items()}])
     result["idle_percent"] = idle_cpu(transport)
     result["redelivered"] = redelivered_after_kill(transport)
     result["sweep_position"] = sweep_position(transport)
@@ -244,6 +256,7 @@ def report(results: dict[str, dict | None], count: int, seconds: float) -> str:
         "CPU ms a message: publisher": lambda r: f"{r['producer_ms']:.2f}",
         "CPU ms a message: consumer": lambda r: f"{r['consumer_ms']:.2f}",
         "takes that raised, in all runs (each would stop a worker)": lambda r: errors(r["errors"]),
+        "publishes that raised, in all runs": lambda r: errors(r["failed"]),
         f"takes that raised, tight reader, {RACE_MESSAGES} messages of 20 KB": lambda r: errors(r["race_errors"]),
         f"CPU of an idle consumer (polling every {POLLING_INTERVAL} s)": lambda r: f"{r['idle_percent']:.1f}%",
         "message again after its consumer was killed mid-task": lambda r: "yes" if r["redelivered"] else "no",

@@ -281,10 +281,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Beat's and the worker's line for each run of a scheduled task go to DEBUG (config/log_filters.py).
+    "filters": {"routine_tasks": {"()": "config.log_filters.RoutineTaskLines",
+                                  "tasks": sorted({entry["task"] for entry in CELERY_BEAT_SCHEDULE.values()})}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # One line per task run would bury everything else: the sweep runs every second.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.beat": {"filters": ["routine_tasks"]},
+        "celery.worker.strategy": {"filters": ["routine_tasks"]},
+        "twilio.http_client": {"level": "WARNING"},
+    },
 }
 
 # Days ahead the coverage-gap report and schedule preview look.
