@@ -73,3 +73,8 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+    @property
+    def default_connection_params(self):
+        # The folders are the broker: no host. kombu's "localhost" default only earned a warning at every start.
+        return {"port": self.default_port}
