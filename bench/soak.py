@@ -199,7 +199,7 @@ def report(args, result: dict, db: dict, log: dict, commit: str) -> str:
         f"Written by `bench/soak.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC against `./muster run` at {commit}: "
         "SQLite and the embedded broker, a prefork worker (2 processes), beat with the sweep every second, the "
         f"recording channel. A callout to the Tactical Support Unit every {args.every:g} s through the API, each "
-        f"closed {args.close_after:g} s later (after its escalation to the secondary list).",
+        f"closed {args.close_after:g} s later (the unit escalates to its secondary list after 5 minutes).",
         "",
         "| | |",
         "|---|---|",
