@@ -110,8 +110,9 @@ def test_a_killed_worker_comes_back_while_the_web_server_and_a_session_keep_work
         run = subprocess.Popen([str(ROOT / "muster"), "run"], cwd=ROOT, env=env, stdout=output,
                                stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            wait_for(lambda: "Muster is running at" in log.read_text(), START_SECONDS, "./muster run did not start",
-                     log)
+            wait_for(lambda: "Muster is running at" in log.read_text() or run.poll() is not None, START_SECONDS,
+                     "./muster run did not start", log)
+            assert run.poll() is None, f"./muster run stopped at its start:\n{log.read_text()[-3000:]}"
             started = log.read_text()
             # Another program holds 8025: the mail sink took another port and said which.
             sink = re.search(r"mail sink on 127\.0\.0\.1:(\d+): another program holds 8025", started)
