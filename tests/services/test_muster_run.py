@@ -1,5 +1,6 @@
 """./muster run as a person starts it (SQLite, the embedded broker, a free PORT, a temporary MUSTER_VAR_DIR): a
-worker killed with SIGKILL comes back while the web server keeps answering and a logged-in session keeps working.
+worker killed with SIGKILL comes back while the web server keeps answering and a logged-in session keeps working;
+a killed web server comes back too, with the session.
 
 It needs neither PostgreSQL nor Redis, but it runs the whole stack for a minute or two, so it runs with the
 services tests.
@@ -139,6 +140,15 @@ def test_a_killed_worker_comes_back_while_the_web_server_and_a_session_keep_work
             database = tmp_path / "muster.sqlite3"
             wait_for(lambda: heartbeat_after(database, killed_at), 45, "no heartbeat from the new worker", log)
             assert run.poll() is None and second in children(run.pid)
+
+            # Even the web server, if it dies, comes back with the sessions it had (they are rows, signed with the
+            # key kept in MUSTER_VAR_DIR).
+            web = next(pid for pid, cmd in children(run.pid).items() if " runserver " in cmd)
+            os.killpg(web, signal.SIGKILL)
+            wait_for(lambda: "web server exited unexpectedly (killed by SIGKILL)" in log.read_text(), 30,
+                     "the web server's exit was not noticed", log)
+            wait_for(lambda: answers(browser), 60, "the web server did not come back", log)
+            assert browser.logged_in()
         finally:
             if run.poll() is None:
                 os.kill(run.pid, signal.SIGINT)  # Ctrl-C
@@ -148,6 +158,12 @@ def test_a_killed_worker_comes_back_while_the_web_server_and_a_session_keep_work
     assert "Unrecoverable error" not in text
     # The log is readable: the every-second sweep is not at INFO.
     assert not re.search(r" INFO .*(Sending due task|Task callouts\.tasks\.sweep\[)", text)
+
+
+def answers(browser: Browser) -> bool:
+    with contextlib.suppress(OSError):
+        return browser.get("/admin/login/")[0] == 200
+    return False
 
 
 def heartbeat_after(database: Path, moment: float) -> bool:
