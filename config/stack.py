@@ -122,7 +122,8 @@ def run(port: int) -> None:
     var_dir = Path(settings.VAR_DIR)
     supervisor = Supervisor(programs(port=port, sink_port=sink_port, email_host=settings.EMAIL_HOST,
                                      var_dir=var_dir), cwd=str(BASE_DIR))
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # Ctrl-C, a plain kill, or the terminal closing: stop everything in order rather than leave it running.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: supervisor.stopping.set())
     supervisor.start()
     site_file = var_dir / "run_site_url"
