@@ -191,7 +191,8 @@ def log_counts(log_path: Path, minutes: float) -> dict:
 def report(args, result: dict, db: dict, log: dict, commit: str) -> str:
     lateness = db["lateness"]
     restarts = ", ".join(f"{name} ({status})" for name, status in log["restarts"]) or "none"
-    crashed = log["unrecoverable"] + log["worker_exits"] + result["stack_stopped"]
+    # An older ./muster run stopped everything when its worker died; this one starts the worker again.
+    crashed = max(log["unrecoverable"], log["worker_exits"] + result["stack_stopped"])
     refused = ", ".join(f"{n} × {status or 'no answer'}" for status, n in result["refused"].items()) or "none"
     lines = [
         SECTION,
@@ -216,8 +217,8 @@ def report(args, result: dict, db: dict, log: dict, commit: str) -> str:
         f"| log: lines at WARNING and above; tracebacks; INFO lines a minute | {log['warnings']}; "
         f"{log['tracebacks']}; {log['info_per_minute']:.1f} |",
         "",
-        f"Result: **{'passed' if crashed == 0 and db['overdue'] == 0 else 'FAILED'}** (no worker crash and no "
-        "alert left behind).",
+        "Result: " + ("**passed**: no worker crash and no alert left behind." if crashed == 0 and db["overdue"] == 0
+                      else "**FAILED**: a worker crashed or an alert was left behind."),
     ]
     if result["stack_stopped"]:
         lines += ["", "The stack stopped before the end; the last lines of its log:", "", "```", log["tail"], "```"]
