@@ -237,10 +237,11 @@ def main() -> None:
             unit = enrol_operator(api, wait_until_running(process, log_path))
             print(f"Soaking ./muster run on port {port} for {args.minutes:g} minutes; log: {log_path}", flush=True)
             result = soak(api, unit, process, args)
+            # What is overdue is judged as the soak ends, not after the stop: no escalation fires while stopping.
+            ended = datetime.now(UTC)
         finally:
             stop_stack(process)
-        text = report(args, result, rows(var_dir, datetime.now(UTC)), log_counts(log_path, result["seconds"] / 60),
-                      commit)
+        text = report(args, result, rows(var_dir, ended), log_counts(log_path, result["seconds"] / 60), commit)
         if os.environ.get("SOAK_KEEP_LOG"):
             Path(os.environ["SOAK_KEEP_LOG"]).write_text(log_path.read_text(errors="replace"))
     print(text)
