@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import callout_fanout as stack  # noqa: E402  (the scratch database, the worker and beat, the CPU sampler)
+from sections import replace_section  # noqa: E402
 
 SECTION = "## Field reports"
 PATROLS_PER_BEAT = 10
@@ -217,10 +218,9 @@ def section(args, results: dict, queries: int, share: float, busy: int, elapsed:
 
 
 def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's section of the file, keeping the callout benchmark's part."""
-    existing = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    kept = existing.split(f"\n{SECTION}", 1)[0].rstrip("\n")
-    path.write_text(f"{kept}\n\n{text}")
+    """Replace this benchmark's section of the file, keeping the callout benchmark's part and the sections after
+    it (the embedded broker's and the soak's)."""
+    replace_section(path, SECTION, text)
 
 
 def main() -> None:

@@ -1,9 +1,11 @@
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from auditlog.models import LogEntry
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management import CommandError, call_command
@@ -24,6 +26,7 @@ from units.models import (
     Unavailability,
     Unit,
 )
+from units.schedule import resolve_callout_lists
 from units.selectors import coverage_gaps
 
 SEEDED = (Unit, Person, ContactMethod, Membership, Rotation, RotationParticipant, FixedRule, Override, Unavailability,
@@ -132,3 +135,12 @@ def test_demo_otp_refuses_without_debug(demo, settings):
 
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("demo_otp")
+
+
+def test_the_readmes_sms_reply_example_is_someone_on_the_tactical_support_units_primary_list(demo):
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    numbers = set(re.findall(r"\./muster reply (\+\d+)", readme))
+    primary = resolve_callout_lists(Unit.objects.get(code="tsu"), timezone.now())[0]
+    on_primary = set(ContactMethod.objects.filter(person__in=primary.people, kind=ContactMethod.Kind.SMS)
+                     .values_list("address", flat=True))
+    assert numbers and numbers <= on_primary

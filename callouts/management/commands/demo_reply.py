@@ -1,5 +1,6 @@
 """Answer a demo callout by SMS as Twilio would: a signed POST to the running server's SMS webhook."""
 
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -27,5 +28,11 @@ class Command(BaseCommand):
         signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
         request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(),
                                          headers={"X-Twilio-Signature": signature})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            self.stdout.write(response.read().decode())
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                self.stdout.write(response.read().decode())
+        except urllib.error.HTTPError as error:
+            raise CommandError(f"{url} answered {error.code}: {error.read().decode(errors='replace')}") from None
+        except urllib.error.URLError as error:
+            raise CommandError(f"Nothing answers at {url} ({error.reason}): is ./muster run going? If it serves "
+                               "another port, give it: PORT=8001 ./muster reply ...") from None
