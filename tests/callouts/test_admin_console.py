@@ -18,9 +18,9 @@ from callouts.health import TIMERS_DOWN
 from callouts.models import Callout, Delivery, EscalationPolicy, Heartbeat, NeedRequirement, RecordedMessage, TierWait
 from callouts.need import Need, Requirement
 from callouts.services.callouts import callout_close, callout_launch, callout_respond
-from tests.page_forms import submitted
 from tests.callouts.conftest import reachable_person
 from tests.factories import add_member, login_verified, make_unit
+from tests.page_forms import submitted
 from units.models import FixedRule, Membership, Qualification
 from units.services import device_enrol
 
