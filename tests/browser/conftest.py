@@ -100,6 +100,7 @@ class Browser:
         if folder := os.environ.get("MUSTER_SCREENSHOTS"):
             Path(folder).mkdir(parents=True, exist_ok=True)
             self.driver.save_screenshot(str(Path(folder) / name))
+            (Path(folder) / name).chmod(0o644)  # documentation, not var/: readable by all, whatever the umask
 
 
 @pytest.fixture
