@@ -139,11 +139,12 @@ class Processes:
     log_dir: Path
     started: list[subprocess.Popen] = field(default_factory=list)
 
-    def start(self, name: str, args: list[str], marker: str) -> None:
+    def start(self, name: str, args: list[str], marker: str, **env: str) -> None:
         log_path = self.log_dir / f"{name}.log"
         with open(log_path, "w") as log:
             process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=BASE_DIR,
-                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                       env={**os.environ, **env})
         self.started.append(process)
         deadline = time.monotonic() + START_SECONDS
         while marker not in log_path.read_text():
@@ -169,8 +170,9 @@ def start_stack(processes: Processes, concurrency: int) -> None:
     processes.start("worker", ["worker", "--pool", "prefork", "--concurrency", str(concurrency), "-l", "info",
                                "-Q", "callouts,celery", "-n", f"bench-{os.getpid()}@%h",
                                "--without-gossip", "--without-mingle"], " ready.")
-    processes.start("beat", ["beat", "-l", "info", "-s", str(processes.log_dir / "beat-schedule")],
-                    "Sending due task sweep")
+    # Beat logs each sweep it sends at DEBUG (config/log_filters.py): that line says it is sending.
+    processes.start("beat", ["beat", "-l", "debug", "-s", str(processes.log_dir / "beat-schedule")],
+                    "Sending due task sweep", LOG_LEVEL="DEBUG")
 
 
 class Neighbours(threading.Thread):
@@ -519,7 +521,9 @@ def report(args, results: dict, queries: dict, elapsed: float) -> str:
         "(`tests/services/test_callouts_queries.py` holds them to that on PostgreSQL). A send task loads its "
         "chunk in one query, then for each batch of DELIVERY_SEND_BATCH deliveries claims them in one short "
         "transaction committed before any provider is called (a SELECT ... FOR UPDATE SKIP LOCKED and an "
-        "UPDATE), hands them over, and marks those sent in one conditional UPDATE: a worker killed mid-batch "
+        "UPDATE), reads the batch again with the database's clock just before the hand-over (so a worker frozen "
+        "since its claim sends nothing past its deadline or no longer wanted), hands them over, and marks those "
+        "sent in one conditional UPDATE: a worker killed mid-batch "
         "leaves at most a batch with an unknown outcome, never sent again. The recording channel's insert is "
         "one of the queries; a real provider's channel replaces it with HTTP calls made side by side from a "
         "thread pool. On SQLite (not measured here) launch grows "

@@ -190,7 +190,9 @@ def worker_factory(celery_worker, tmp_path):
 def celery_beat(tmp_path):
     """Exactly one beat, sending the real schedule (the sweep every second), with a schedule file of its own."""
     log_path = tmp_path / "beat.log"
-    process = start_celery(["beat", "-l", "info", "-s", str(tmp_path / "beat-schedule")], log_path, process_env())
+    # Beat logs each sweep it sends at DEBUG (config/log_filters.py): that line says it is sending.
+    process = start_celery(["beat", "-l", "debug", "-s", str(tmp_path / "beat-schedule")], log_path,
+                           process_env(LOG_LEVEL="DEBUG"))
     try:
         wait_until_ready(process, log_path, marker="Sending due task sweep")
         yield process
