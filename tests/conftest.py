@@ -3,6 +3,7 @@ import socket
 
 import pytest
 
+from config.celery import app
 from tests.factories import add_member, make_person, make_unit
 
 
@@ -73,3 +74,11 @@ def network(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", net.getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", lambda sock, address: net.connect(sock, address))
     return net
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run in the caller's process as they are enqueued, as a worker would run them at once."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

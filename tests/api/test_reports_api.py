@@ -14,7 +14,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from reports.models import Area, Circulation, CirculationRecipient, ReportType, ReportTypeVersion, ReportVersion
 from tests.factories import jpeg, make_person
-from tests.reports.conftest import NOW, beats, eager_tasks, file_report, officer, simple_type  # noqa: F401
+from tests.reports.conftest import NOW, beats, file_report, officer, simple_type  # noqa: F401
 
 REPORTS = "/api/v1/reports/"
 MISSING_CHILD = {

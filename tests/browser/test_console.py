@@ -12,7 +12,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from callouts.models import Callout, EscalationPolicy, Heartbeat, NeedRequirement
 from callouts.services.callouts import callout_launch, callout_respond
-from config.celery import app
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership, Qualification
 
@@ -21,11 +20,8 @@ LEADERS = ["Dana Whitfield", "Kofi Mensah"]
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks():
+def tasks_at_once(eager_tasks):
     """Alerts go as soon as a launch commits, as they would with a worker running."""
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 
-from config.celery import app
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership
 
@@ -12,10 +11,8 @@ LAUNCH = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def tasks_at_once(eager_tasks):
+    """Callout tests run their tasks at once, in process."""
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 
-from config.celery import app
 from reports.models import Area, Report, ReportType, ReportTypeVersion, ReportVersion
 from reports.services.filing import summary
 from tests.factories import add_member, make_person, make_unit
@@ -35,10 +34,8 @@ SIMPLE_SCHEMA = {
 
 
 @pytest.fixture(autouse=True)
-def eager_tasks():
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def tasks_at_once(eager_tasks):
+    """Report tests run their tasks at once, in process."""
 
 
 @pytest.fixture
