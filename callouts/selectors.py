@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from callouts.clock import db_now
 from callouts.models import Callout, Delivery, Recipient
@@ -24,6 +24,30 @@ def overdue_problems(now: datetime | None = None) -> list[str]:
     if stuck:
         problems.append(f"{stuck} message(s) stuck sending with no outcome from the provider: check who was reached")
     return problems
+
+
+def callouts_needing_action(now: datetime | None = None) -> QuerySet[Callout]:
+    """Open callouts nobody is coming to: red on the back office's home page and above the callouts list.
+
+    An exhausted callout (every list alerted, the need not met) stays until someone closes or cancels it, or late
+    accepts fill it: adding people does not make anyone come, and the operator has to phone round. An active
+    callout whose escalation is overdue (the timers did not move it on) stays until an operator acts on it after
+    the time ran out: escalates it (its timer moves on), adds people or resends to those not answering, or closes
+    or cancels it. One query, whatever the number of callouts. ``accepted`` counts the accepts so far.
+    """
+    now = now or db_now()
+    acted_since_overdue = Exists(Recipient.objects.filter(
+        callout=OuterRef("pk"), added_by_operator=True, notified_at__gte=OuterRef("escalate_at"))) | Exists(
+        # A resend is an alert of a later sequence than the first; it is due at the moment it was asked for.
+        Delivery.objects.filter(recipient__callout=OuterRef("pk"), kind=Delivery.Kind.ALERT, sequence__gt=0,
+                                due_at__gte=OuterRef("escalate_at")))
+    overdue = Q(state=Callout.State.ACTIVE, escalate_at__lt=now - OVERDUE_GRACE) & ~acted_since_overdue
+    return (
+        Callout.objects.filter(Q(state=Callout.State.EXHAUSTED) | overdue)
+        .select_related("unit")
+        .annotate(accepted=Count("recipients", filter=Q(recipients__response=Recipient.Response.ACCEPT)))
+        .order_by("-launched_at")
+    )
 
 
 def recipient_for_phone(phone: str) -> Recipient | None:
