@@ -30,6 +30,7 @@ from callouts.admin_forms import (
     launch_initial,
 )
 from callouts.idempotency import IdempotencyKey, IdempotencyKeyReused
+from callouts.launch_preview import launch_preview
 from callouts.models import Callout, EscalationPolicy
 from callouts.services.callouts import (
     CalloutError,
@@ -42,7 +43,6 @@ from callouts.services.callouts import (
     callout_send_update,
 )
 from units.models import ContactMethod, Unit
-from units.schedule import resolve_callout_lists
 from units.sessions import not_activity, session_ends_at, session_locks_at
 
 LAUNCH = "callouts.launch_callout"
@@ -83,21 +83,9 @@ def launch_post(request, form):
     if "confirm" in request.POST:
         return launch_confirmed(request, form)
     unit = form.cleaned_data["unit"]
-    first, later = preview_lists(unit)
-    context = {"form": form, "unit": unit, "first": first, "later": later, "need": form.need().describe()}
+    preview = launch_preview(unit=unit, need=form.need(), at=timezone.now())
+    context = {"form": form, "unit": unit, "preview": preview, "need": form.need().describe()}
     return render(request, "admin/callouts/callout/launch_confirm.html", f"Confirm callout: {unit}", context)
-
-
-def preview_lists(unit) -> tuple[tuple[str, list] | None, list[tuple[str, list]]]:
-    """The list the launch alerts (the first with anyone on it) and the lists after it, each person once."""
-    seen, lists = set(), []
-    for resolved in resolve_callout_lists(unit, timezone.now()):
-        people = [entry.person for entry in resolved.entries if entry.person.id not in seen]
-        seen.update(person.id for person in people)
-        lists.append((resolved.tier.name, people))
-    while lists and not lists[0][1]:
-        lists.pop(0)
-    return (lists[0], lists[1:]) if lists else (None, [])
 
 
 def launch_confirmed(request, form):

@@ -85,16 +85,13 @@ def coverage_gaps(start: datetime, end: datetime, units: Iterable[Unit] | None =
     schedules = load_schedules(units, start, end)
     segments = {unit_id: schedule.segments(start, end) for unit_id, schedule in schedules.items()}
     listed = {e.person.id for segs in segments.values() for s in segs for t in s.tiers for e in t.entries}
-    reachable = set(
-        ContactMethod.objects.filter(person_id__in=listed, verified_at__isnull=False)
-        .values_list("person_id", flat=True)
-    )
+    unreachable = unverified_people(listed)
     gaps = [
         gap
         for unit_id, unit_segments in segments.items()
         for segment in unit_segments
         for resolved in segment.tiers
-        if (gap := tier_gap(schedules[unit_id].unit, resolved, segment, reachable))
+        if (gap := tier_gap(schedules[unit_id].unit, resolved, segment, unreachable))
     ]
     return merge_adjacent(sorted(gaps, key=lambda g: (g.unit.name, g.tier.position, g.start)))
 
@@ -112,12 +109,27 @@ def merge_adjacent(gaps: list[Gap]) -> list[Gap]:
     return merged
 
 
-def tier_gap(unit: Unit, resolved: ResolvedTier, segment: Segment, reachable: set[int]) -> Gap | None:
+NO_CONTACT, UNVERIFIED = "none", "unverified"
+
+
+def unverified_people(person_ids: Iterable[int]) -> dict[int, str]:
+    """Of these people, those with no verified way to reach them: NO_CONTACT for someone with no contact method at
+    all (nothing can be sent to them), UNVERIFIED for someone none of whose methods is verified. One query."""
+    person_ids = set(person_ids)
+    verified: dict[int, bool] = {}
+    for person_id, verified_at in ContactMethod.objects.filter(person_id__in=person_ids).values_list(
+            "person_id", "verified_at"):
+        verified[person_id] = verified.get(person_id, False) or verified_at is not None
+    return {person_id: UNVERIFIED if person_id in verified else NO_CONTACT
+            for person_id in person_ids if not verified.get(person_id)}
+
+
+def tier_gap(unit: Unit, resolved: ResolvedTier, segment: Segment, unreachable: dict[int, str]) -> Gap | None:
     if not resolved.entries:
         return Gap(unit, resolved.tier, segment.start, segment.end, "empty", ())
-    unreachable = tuple(p for p in resolved.people if p.id not in reachable)
-    if unreachable:
-        return Gap(unit, resolved.tier, segment.start, segment.end, "unverified", unreachable)
+    unverified = tuple(p for p in resolved.people if p.id in unreachable)
+    if unverified:
+        return Gap(unit, resolved.tier, segment.start, segment.end, "unverified", unverified)
     return None
 
 

@@ -1,6 +1,7 @@
 """Callouts nobody is coming to: red on the home page and above the callouts list, for every operator, until
 someone acts on them (callouts.selectors.callouts_needing_action)."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -53,7 +54,7 @@ def exhausted_callout(actor, ref="INC-EX"):
 def red_block(response) -> str:
     """The text of the red list on the page, or "" when there is none."""
     found = re.search(r'<section id="needs-action".*?</section>', response.content.decode(), re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", found.group(0)).split()) if found else ""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(0))).split()) if found else ""
 
 
 def act(client, callout, name, **data):
