@@ -54,9 +54,12 @@ def test_on_call_now_shows_primary_and_secondary_of_every_active_unit(admin_clie
 
     response = admin_client.get(reverse("admin:units_unit_on_call"))
 
+    # Carol's override ends at 13:00; the weekly rotation hands over next Monday.
     assert table_rows(response) == [
-        "Dog Section | Alice Archer | Carol Cole | Next 14 days",
-        "Technical Support | Bob Baker | Nobody | Next 14 days",
+        "Dog Section | Mon 2 Mar 12:00 GMT Europe/London | Alice Archer | Carol Cole | Mon 2 Mar 13:00 GMT | "
+        "Next 14 days | Launch callout",
+        "Technical Support | Mon 2 Mar 12:00 GMT Europe/London | Bob Baker | Nobody | Mon 9 Mar 09:00 GMT | "
+        "Next 14 days | Launch callout",
     ]
     content = response.content.decode()
     assert 'title="Weekly rotation">Alice Archer' in content
@@ -70,7 +73,8 @@ def test_on_call_now_shows_further_lists_by_name(admin_client):
 
     response = admin_client.get(reverse("admin:units_unit_on_call"))
 
-    assert table_rows(response) == ["Dog Section | Alice Archer | Nobody | Command: Dee Dunn | Next 14 days"]
+    assert table_rows(response) == ["Dog Section | Mon 2 Mar 12:00 GMT Europe/London | Alice Archer | Nobody | "
+                                    "Command: Dee Dunn | Mon 9 Mar 09:00 GMT | Next 14 days | Launch callout"]
 
 
 def test_on_call_now_leaves_out_people_on_leave(admin_client):
@@ -80,7 +84,8 @@ def test_on_call_now_leaves_out_people_on_leave(admin_client):
 
     response = admin_client.get(reverse("admin:units_unit_on_call"))
 
-    assert table_rows(response) == ["Dog Section | Nobody | Nobody | Next 14 days"]
+    assert table_rows(response) == ["Dog Section | Mon 2 Mar 12:00 GMT Europe/London | Nobody | Nobody | "
+                                    "Tue 3 Mar 12:00 GMT | Next 14 days | Launch callout"]
 
 
 def test_on_call_now_query_count_does_not_grow_with_units(admin_client):
@@ -98,6 +103,62 @@ def test_on_call_now_query_count_does_not_grow_with_units(admin_client):
 
     assert len(table_rows(response)) == 8
     assert len(many) == len(few)
+
+
+def test_on_call_now_shows_each_units_local_time_with_its_zone_on_a_24_hour_clock(admin_client):
+    weekly_unit("k9", make_person("Alice Archer"), make_person("Bob Baker"), name="Dog Section", tz="America/New_York")
+    weekly_unit("tsu", make_person("Carl Cole"), make_person("Dee Dunn"), name="Technical Support", tz="Asia/Tokyo")
+
+    rows = [row.split(" | ") for row in table_rows(admin_client.get(reverse("admin:units_unit_on_call")))]
+
+    # NOW is 12:00 UTC: 07:00 in New York, 21:00 in Tokyo; both hand over on Mondays at 09:00 local time.
+    assert [(row[0], row[1], row[4]) for row in rows] == [
+        ("Dog Section", "Mon 2 Mar 07:00 EST America/New_York", "Mon 2 Mar 09:00 EST"),
+        ("Technical Support", "Mon 2 Mar 21:00 JST Asia/Tokyo", "Mon 9 Mar 09:00 JST"),
+    ]
+
+
+def test_on_call_now_has_a_launch_button_per_unit_for_those_who_may_launch(admin_client):
+    dogs = weekly_unit("k9", make_person("Alice Archer"), make_person("Bob Baker"), name="Dog Section")
+    tsu = weekly_unit("tsu", make_person("Carl Cole"), make_person("Dee Dunn"), name="Technical Support")
+
+    content = admin_client.get(reverse("admin:units_unit_on_call")).content.decode()
+
+    launch = reverse("admin:callouts_callout_launch")
+    for unit in (dogs, tsu):
+        assert f'<a class="button duty-launch" href="{launch}?unit={unit.pk}">Launch callout</a>' in content
+
+
+@pytest.mark.parametrize("name", ["units_unit_on_call", "units_unit_coverage_gaps"])
+def test_duty_pages_offer_no_launch_to_those_who_may_not_launch(client, db, name):
+    from django.contrib.auth.models import Group
+
+    supervisor = get_user_model().objects.create_user(username="sup", is_staff=True)
+    supervisor.groups.add(Group.objects.get(name="Supervisors"))
+    weekly_unit("k9", make_person("Alice Archer", verified_sms=False), make_person("Bob Baker"), name="Dog Section")
+    login_verified(client, supervisor)
+
+    response = client.get(reverse(f"admin:{name}"))
+
+    assert response.status_code == 200
+    assert "Dog Section" in response.content.decode()
+    assert reverse("admin:callouts_callout_launch") not in response.content.decode()
+
+
+def test_on_call_now_flags_people_with_no_verified_contact_method(admin_client):
+    from units.models import ContactMethod
+
+    unverified, nothing = make_person("Alice Archer", verified_sms=False), make_person("Bob Baker", verified_sms=False)
+    ContactMethod.objects.create(person=unverified, kind="sms", address="+447700900111")
+    unit = weekly_unit("k9", unverified, make_person("Cat Cole"), name="Dog Section")
+    FixedRule.objects.create(tier=unit.tiers.get(position=2), person=nothing)
+    FixedRule.objects.create(tier=unit.tiers.get(position=2), person=make_person("Dee Dunn"))
+
+    response = admin_client.get(reverse("admin:units_unit_on_call"))
+
+    row = table_rows(response)[0].split(" | ")
+    assert row[2:4] == ["Alice Archer no verified contact", "Bob Baker no contact method , Dee Dunn"]
+    assert 'class="duty-person duty-unreachable" title="Weekly rotation">Alice Archer' in response.content.decode()
 
 
 def test_schedule_preview_lists_handoffs_in_the_units_local_time(admin_client):
@@ -132,8 +193,9 @@ def test_coverage_gaps_report_empty_lists_and_unreachable_people(admin_client):
     response = admin_client.get(reverse("admin:units_unit_coverage_gaps"))
 
     assert table_rows(response) == [
-        "Dog Section | Primary | Mon 2 Mar 12:00 | Mon 16 Mar 12:00 | No verified contact method: Dave Dark",
-        "Dog Section | Secondary | Mon 2 Mar 12:00 | Mon 16 Mar 12:00 | Nobody on the list",
+        "Dog Section | Primary | Mon 2 Mar 12:00 GMT | Mon 16 Mar 12:00 GMT | No verified contact method: Dave Dark | "
+        "Launch callout",
+        "Dog Section | Secondary | Mon 2 Mar 12:00 GMT | Mon 16 Mar 12:00 GMT | Nobody on the list | ",
     ]
 
 
@@ -144,6 +206,21 @@ def test_coverage_gaps_report_says_so_when_there_are_none(admin_client):
     response = admin_client.get(reverse("admin:units_unit_coverage_gaps"))
 
     assert table_rows(response) == ["No gaps: every list has someone reachable."]
+
+
+def test_coverage_gaps_are_in_each_units_own_time_with_its_zone(admin_client):
+    weekly_unit("k9", make_person("Alice Archer", verified_sms=False), make_person("Bob Baker"), name="Dog Section",
+                tz="America/New_York")
+    weekly_unit("tsu", make_person("Carl Cole", verified_sms=False), make_person("Dee Dunn"), name="Technical Support",
+                tz="Europe/Berlin")
+
+    rows = [row.split(" | ")[:4] for row in table_rows(admin_client.get(reverse("admin:units_unit_coverage_gaps")))]
+
+    # NOW is 12:00 UTC: 07:00 in New York, 13:00 in Berlin. Both hand over on Mondays at 09:00 local time, and New
+    # York's clocks go forward on 8 March.
+    assert ["Dog Section", "Primary", "Mon 2 Mar 09:00 EST", "Mon 9 Mar 09:00 EDT"] in rows
+    assert ["Dog Section", "Secondary", "Mon 2 Mar 07:00 EST", "Mon 16 Mar 08:00 EDT"] in rows
+    assert ["Technical Support", "Primary", "Mon 2 Mar 13:00 CET", "Mon 9 Mar 09:00 CET"] in rows
 
 
 @pytest.mark.parametrize("name", ["units_unit_on_call", "units_unit_coverage_gaps"])
