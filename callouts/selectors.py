@@ -27,7 +27,7 @@ def overdue_problems(now: datetime | None = None) -> list[str]:
 
 
 def callouts_needing_action(now: datetime | None = None) -> QuerySet[Callout]:
-    """Open callouts nobody is coming to: red on the back office's home page and above the callouts list.
+    """Open callouts that need an operator now: red on the back office's home page and above the callouts list.
 
     An exhausted callout (every list alerted, the need not met) stays until someone closes or cancels it, or late
     accepts fill it: adding people does not make anyone come, and the operator has to phone round. An active

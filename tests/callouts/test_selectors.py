@@ -69,7 +69,7 @@ def test_an_exhausted_callout_is_red_on_the_home_page_and_the_callouts_list_for_
 
     for page in (HOME, CALLOUTS):
         shown = red_block(night_shift.get(page))
-        assert "1 callout with nobody coming: act now" in shown, page
+        assert "Act now: 1 callout exhausted or overdue" in shown, page
         assert "Empty unit INC-9: INC-9 Exhausted: every list has been alerted and the need is not met" in shown
         assert "Phone round now." in shown
         assert "INC-QUIET" not in shown
@@ -123,7 +123,7 @@ def test_an_overdue_escalation_is_red_once_its_wait_is_more_than_30_seconds_past
 
     shown = red_block(night_shift.get(HOME))
     assert "Canine Unit: INC-1 Escalation overdue by 4 minutes: the next list has not been alerted" in shown
-    assert "0 accepted, 1 accept needed" in shown
+    assert "(needs 1 accept; 0 accepted)" in shown
 
 
 @pytest.mark.parametrize(("name", "data"), [
@@ -201,7 +201,7 @@ def test_the_home_page_reads_the_red_list_in_as_many_queries_for_many_callouts_a
     with CaptureQueriesContext(connection) as many:
         response = night_shift.get(HOME)
 
-    assert "10 callouts with nobody coming" in red_block(response)
+    assert "Act now: 10 callouts exhausted or overdue" in red_block(response)
     assert len(many) == len(few)
 
 
