@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -96,6 +97,7 @@ def test_an_exhausted_callout_stays_red_when_people_are_added_and_leaves_when_cl
 
 def test_an_exhausted_callout_leaves_the_red_list_when_cancelled(night_shift, launcher):
     callout = exhausted_callout(launcher)
+    assert "INC-EX" in red_block(night_shift.get(CALLOUTS))
 
     act(night_shift, callout, "cancel", reason="Duplicate call")
 
@@ -136,6 +138,7 @@ def test_an_overdue_escalation_leaves_the_red_list_once_an_operator_acts_on_it(
         night_shift, launcher, k9, clock, name, data):
     callout = launch(k9, launcher)
     clock.move_to(LAUNCH + timedelta(minutes=9))
+    assert "INC-1" in red_block(night_shift.get(HOME))
 
     act(night_shift, callout, name, **data)
 
@@ -166,20 +169,23 @@ def test_an_overdue_escalation_comes_back_when_the_next_wait_runs_out_too(night_
 
 
 def test_a_filled_callout_is_not_red(night_shift, launcher, k9, clock):
-    callout = launch(k9, launcher)
-    callout_respond(recipient=callout.recipients.get(person=k9.people["Ann"]), response="accept", channel="sms")
+    filled = launch(k9, launcher, "INC-FILLED")
+    callout_respond(recipient=filled.recipients.get(person=k9.people["Ann"]), response="accept", channel="sms")
+    waiting = launch(k9, launcher, "INC-WAITING")
     clock.move_to(LAUNCH + timedelta(minutes=9))
 
-    assert red_block(night_shift.get(HOME)) == ""
-    assert not callouts_needing_action().exists()
+    shown = red_block(night_shift.get(HOME))
+    assert "INC-WAITING" in shown and "INC-FILLED" not in shown
+    assert list(callouts_needing_action()) == [waiting]
 
 
-def test_staff_who_do_not_watch_callouts_see_no_red_list(client, launcher):
+def test_staff_who_do_not_watch_callouts_see_no_red_list(night_shift, launcher):
     exhausted_callout(launcher)
+    assert red_block(night_shift.get(HOME))
     clerk = get_user_model().objects.create_user("clerk", is_staff=True)
-    login_verified(client, clerk)
+    clerks_browser = login_verified(Client(), clerk)
 
-    response = client.get(HOME)
+    response = clerks_browser.get(HOME)
 
     assert response.status_code == 200
     assert red_block(response) == ""
