@@ -4,12 +4,14 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import add_member, login_verified, make_person, make_rotation, make_unit
-from units.models import FixedRule, Membership, Override, Tier, Unavailability
+from units.models import ContactMethod, FixedRule, Membership, Override, Tier, Unavailability
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, before either side of the Atlantic changes clocks
 
@@ -130,24 +132,22 @@ def test_on_call_now_has_a_launch_button_per_unit_for_those_who_may_launch(admin
 
 
 @pytest.mark.parametrize("name", ["units_unit_on_call", "units_unit_coverage_gaps"])
-def test_duty_pages_offer_no_launch_to_those_who_may_not_launch(client, db, name):
-    from django.contrib.auth.models import Group
+def test_duty_pages_offer_a_launch_to_operators_and_none_to_supervisors(client, db, name):
+    unit = weekly_unit("k9", make_person("Alice Archer", verified_sms=False), make_person("Bob Baker"),
+                       name="Dog Section")
+    launch = f'href="{reverse("admin:callouts_callout_launch")}?unit={unit.pk}"'
+    seen = {}
+    for role in ("Operators", "Supervisors"):
+        user = get_user_model().objects.create_user(username=role, is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        response = login_verified(Client(), user).get(reverse(f"admin:{name}"))
+        assert response.status_code == 200 and "Dog Section" in response.content.decode()
+        seen[role] = response.content.decode().count(launch)
 
-    supervisor = get_user_model().objects.create_user(username="sup", is_staff=True)
-    supervisor.groups.add(Group.objects.get(name="Supervisors"))
-    weekly_unit("k9", make_person("Alice Archer", verified_sms=False), make_person("Bob Baker"), name="Dog Section")
-    login_verified(client, supervisor)
-
-    response = client.get(reverse(f"admin:{name}"))
-
-    assert response.status_code == 200
-    assert "Dog Section" in response.content.decode()
-    assert reverse("admin:callouts_callout_launch") not in response.content.decode()
+    assert seen == {"Operators": 1, "Supervisors": 0}
 
 
 def test_on_call_now_flags_people_with_no_verified_contact_method(admin_client):
-    from units.models import ContactMethod
-
     unverified, nothing = make_person("Alice Archer", verified_sms=False), make_person("Bob Baker", verified_sms=False)
     ContactMethod.objects.create(person=unverified, kind="sms", address="+447700900111")
     unit = weekly_unit("k9", unverified, make_person("Cat Cole"), name="Dog Section")
