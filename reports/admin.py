@@ -193,21 +193,37 @@ class ReportVersionInline(ReadOnlyInline):
 
 class AttachmentInline(ReadOnlyInline):
     model = Attachment
-    fields = ["filename", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
+    fields = ["filename", "content_type", "size", "sha256", "uploaded_by", "uploaded"]
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("uploaded_by")
 
+    @admin.display(description="uploaded at")
+    def uploaded(self, attachment):
+        return clock_time(attachment.uploaded_at)
+
 
 class ReviewInline(ReadOnlyInline):
     model = ReviewTask
-    fields = ["version", "state", "created_at", "due_at", "reviewer", "decided_at", "new_grading", "comment"]
+    fields = ["version", "state", "opened", "due", "reviewer", "decided", "new_grading", "comment"]
     readonly_fields = fields
     verbose_name_plural = "supervisor reviews"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reviewer")
+
+    @admin.display(description="opened")
+    def opened(self, review):
+        return clock_time(review.created_at)
+
+    @admin.display(description="due")
+    def due(self, review):
+        return clock_time(review.due_at)
+
+    @admin.display(description="decided")
+    def decided(self, review):
+        return clock_time(review.decided_at)
 
 
 @admin.action(description="Export selected as CSV", permissions=["export"])

@@ -8,8 +8,10 @@ user was deleted) and from which address. The list can be filtered by event.
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from units.audit_events import EVENT_NAMES, event_name
 
@@ -49,6 +51,9 @@ class MusterLogEntryAdmin(LogEntryAdmin):
         ("What happened", {"fields": ["event", "message", "data", "msg"]}),
     ]
 
+    class Media:
+        css = {"all": ["units/audit.css"]}
+
     @admin.display(description="When", ordering="timestamp")
     def when(self, entry):
         return timezone.localtime(entry.timestamp).strftime("%Y-%m-%d %H:%M:%S")
@@ -82,6 +87,19 @@ class MusterLogEntryAdmin(LogEntryAdmin):
             return "-"
         rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", sorted(extra.items()))
         return format_html('<table class="muster-wide">{}</table>', rows)
+
+    @admin.display(description="Resource")
+    def resource_url(self, entry):
+        """What the entry is about, as "Callout: tsu: Missing child", linked to its page while there is one."""
+        kind = entry.content_type
+        label = capfirst(kind.name)
+        label = f"{label}: {entry.object_repr}" if entry.object_repr else label
+        try:
+            pk = entry.object_id if entry.object_id is not None else entry.object_pk
+            link = reverse(f"admin:{kind.app_label}_{kind.model}_change", args=[pk])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', link, label)
 
     @admin.display(description="User")
     def user_url(self, entry):

@@ -626,3 +626,14 @@ def test_an_incidents_people_are_shown_each_with_their_own_fields(admin_client, 
     assert people.count(">Role</th>") == 2 and "Jo Bloggs" in people and "suspect" in people
     assert 'id="report-grading"' not in page  # an incident has no grading
     assert ">What happened</th>" in content
+
+
+def test_every_time_on_a_reports_page_is_24_hour(admin_client, missing_amy):
+    from reports.models import ReviewTask
+
+    ReviewTask.objects.create(report=missing_amy, version=1, created_at=NOW, due_at=NOW + timedelta(hours=3))
+
+    page = admin_client.get(reverse("admin:reports_report_change", args=[missing_amy.pk])).content.decode()
+
+    assert "2026-06-03 13:00:00" in page  # due
+    assert "a.m." not in page and "p.m." not in page
