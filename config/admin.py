@@ -34,7 +34,7 @@ class MusterAdminAuthenticationForm(AdminAuthenticationForm):
 
     otp_token = forms.CharField(
         label="Code", required=False, max_length=32,
-        help_text="The 6-digit code your authenticator app shows.",
+        help_text="The code your authenticator app shows.",
         widget=CodeInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autocapitalize": "none"}),
     )
     backup_code = forms.CharField(

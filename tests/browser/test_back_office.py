@@ -167,3 +167,22 @@ def test_a_supervisor_reads_a_report_and_decides_its_review(browser, lambeth, ti
                                                   d.find_elements(By.CSS_SELECTOR, ".messagelist li")))
     review.refresh_from_db()
     assert (review.state, review.reviewer) == (ReviewTask.State.REGRADED, lambeth["sam"])
+
+
+def test_someone_without_their_phone_logs_in_with_a_backup_code(browser):
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    chief = get_user_model().objects.create_superuser("chief", password=PASSWORD)
+    TOTPDevice.objects.create(user=chief, name="chief's phone")
+    StaticDevice.objects.create(user=chief, name="Backup codes").token_set.create(token="k7d2mq4x")
+    driver = browser.open(reverse("admin:login"))
+    assert not driver.find_element(By.NAME, "backup_code").is_displayed()
+
+    driver.find_element(By.NAME, "username").send_keys("chief")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.XPATH, "//summary[text()='Use a backup code instead']").click()
+    driver.find_element(By.NAME, "backup_code").send_keys("k7d2mq4x")
+    driver.find_element(By.CSS_SELECTOR, "#login-form input[type=submit]").click()
+
+    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "user-tools")))
+    assert not StaticDevice.objects.get(user=chief).token_set.exists()
