@@ -592,6 +592,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {account.username:<10} {account.group:<14} {where:<11}  backup codes: {codes}")
         self.stdout.write(
             f"Second factor: the login page's Code box takes the code of TOTP secret {DEMO_TOTP_SECRET} (the same "
-            f'for every demo login, its "{TOTP_DEVICE_NAME}"; ./muster otp prints it) or a backup code '
-            f'("{STATIC_DEVICE_NAME}"). Each backup code works once; seed_demo restores them.'
+            f'for every demo login, its "{TOTP_DEVICE_NAME}"; ./muster otp prints it); a backup code '
+            f'("{STATIC_DEVICE_NAME}") goes under "Use a backup code instead". Each backup code works once; '
+            "seed_demo restores them."
         )
