@@ -103,7 +103,7 @@ def lambeth(db):
     for the sector; a missing-person form reviewed within 60 minutes at high risk."""
     supervisors = make_unit("lambeth-sup", name="Lambeth duty supervisors")
     sam = make_person("Sam Okafor")
-    sam.user.is_staff = True
+    sam.user.username, sam.user.is_staff = "sam.okafor", True
     sam.user.set_password(PASSWORD)
     sam.user.save()
     sam.user.groups.add(Group.objects.get(name="Supervisors"))
@@ -128,6 +128,7 @@ def lambeth(db):
 
 def test_a_supervisor_reads_a_report_and_decides_its_review(browser, lambeth, timers_running):
     officer = make_person("Alex Morgan")
+    get_user_model().objects.filter(pk=officer.user_id).update(username="alex.morgan")
     seen = (timezone.now() - timedelta(hours=1)).replace(microsecond=0).isoformat()
     report, _ = report_submit(
         report_id=uuid.uuid4(), report_type=lambeth["missing"], actor=officer.user, captured_at=timezone.now(),
