@@ -20,6 +20,12 @@ class CodeInput(forms.TextInput):
 class MusterAdminAuthenticationForm(AdminAuthenticationForm):
     """Username, password and one-time code on one page, and one answer for any mistake in them.
 
+    The code box brings up a phone's number pad (``inputmode="numeric"``) and takes the code the phone's own
+    authenticator offers (``autocomplete="one-time-code"``). A backup code has letters too: it goes in a box of
+    its own, under "Use a backup code instead", which a phone types into with its full keyboard. The code box
+    still takes a backup code typed into it (a keyboard has letters), and a backup code, when given, is the one
+    checked: whoever opened that box has no working authenticator.
+
     The code is checked only after the password, but a wrong password, a missing or wrong code, a login without
     staff status and one that may not act all get the same page and message: nothing tells a guesser the
     password was right. A wrong or missing code after a right password is a failed login like a wrong password:
@@ -28,8 +34,13 @@ class MusterAdminAuthenticationForm(AdminAuthenticationForm):
 
     otp_token = forms.CharField(
         label="Code", required=False, max_length=32,
-        help_text="From your authenticator app, or one of your backup codes.",
-        widget=CodeInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none"}),
+        help_text="The code your authenticator app shows.",
+        widget=CodeInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autocapitalize": "none"}),
+    )
+    backup_code = forms.CharField(
+        label="Backup code", required=False, max_length=32,
+        help_text="One of your printed backup codes (letters and digits). Each works once.",
+        widget=CodeInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
     )
     error_messages = {
         **AdminAuthenticationForm.error_messages,
@@ -48,7 +59,8 @@ class MusterAdminAuthenticationForm(AdminAuthenticationForm):
         return self.cleaned_data
 
     def check_second_factor(self, user) -> None:
-        device = second_factor_device(user, self.cleaned_data.get("otp_token") or "")
+        token = self.cleaned_data.get("backup_code") or self.cleaned_data.get("otp_token") or ""
+        device = second_factor_device(user, token)
         if device is None:
             otp_verification_failed.send(sender=type(self), user=user)
             user_login_failed.send(sender=type(self), credentials={"username": user.get_username()},

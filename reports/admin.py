@@ -40,6 +40,7 @@ from reports.models import (
     ReviewTask,
 )
 from reports.referral_selectors import overdue_referrals
+from reports.report_display import changes_of, grading_of, location_html, shown_fields
 from reports.selectors import visible_reports
 from reports.services.export import EXPORT_PERMISSION, reports_export
 from reports.services.report_types import VersionNotPublishable, type_version_draft, type_version_publish
@@ -48,6 +49,11 @@ from reports.services.report_types import VersionNotPublishable, type_version_dr
 def pretty_json(value) -> str:
     return format_html('<pre class="muster-pre">{}</pre>',
                        json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def clock_time(value) -> str:
+    """A time as the console shows times: local, 24-hour, to the second."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 @admin.register(Area)
@@ -163,35 +169,61 @@ class ReportTypeVersionAdmin(admin.ModelAdmin):
 
 class ReportVersionInline(ReadOnlyInline):
     model = ReportVersion
-    fields = ["number", "created_at", "author", "reason", "grading", "area", "type_version", "content"]
+    fields = ["number", "created", "author", "reason", "grading", "area", "type_version", "changes"]
     readonly_fields = fields
     verbose_name_plural = "versions, first submitted first"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author", "area", "type_version__report_type")
 
-    @admin.display(description="data")
-    def content(self, version):
-        return pretty_json(version.data)
+    @admin.display(description="when")
+    def created(self, version):
+        return clock_time(version.created_at)
+
+    @admin.display(description="what changed")
+    def changes(self, version):
+        """What this version changed from the one before; the page shows the latest content in full above."""
+        before = (ReportVersion.objects.select_related("type_version").filter(report_id=version.report_id,
+                                                                               number=version.number - 1).first())
+        if before is None:
+            return "First submitted"
+        lines = format_html_join("", "<li><strong>{}</strong>: {} &rarr; {}</li>", changes_of(version, before))
+        return format_html('<ul class="muster-bare-list">{}</ul>', lines) if lines else "No field changed"
 
 
 class AttachmentInline(ReadOnlyInline):
     model = Attachment
-    fields = ["filename", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
+    fields = ["filename", "content_type", "size", "sha256", "uploaded_by", "uploaded"]
     readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("uploaded_by")
 
+    @admin.display(description="uploaded at")
+    def uploaded(self, attachment):
+        return clock_time(attachment.uploaded_at)
+
 
 class ReviewInline(ReadOnlyInline):
     model = ReviewTask
-    fields = ["version", "state", "created_at", "due_at", "reviewer", "decided_at", "new_grading", "comment"]
+    fields = ["version", "state", "opened", "due", "reviewer", "decided", "new_grading", "comment"]
     readonly_fields = fields
     verbose_name_plural = "supervisor reviews"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reviewer")
+
+    @admin.display(description="opened")
+    def opened(self, review):
+        return clock_time(review.created_at)
+
+    @admin.display(description="due")
+    def due(self, review):
+        return clock_time(review.due_at)
+
+    @admin.display(description="decided")
+    def decided(self, review):
+        return clock_time(review.decided_at)
 
 
 @admin.action(description="Export selected as CSV", permissions=["export"])
@@ -214,9 +246,12 @@ class ReportAdmin(ReportContentAudit, ReadOnlyAdmin):
     list_select_related = ["report_type", "area", "author"]
     search_fields = ["summary", "author__full_name", "author__badge_number", "area__code"]
     date_hierarchy = "submitted_at"
-    fields = ["id", "report_type", "type_version", "state", "version", "author", "summary", "grading", "area",
-              "latitude", "longitude", "accuracy_m", "captured_at", "received_at", "submitted_at", "content"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["report_type", "author", "area", "location", "captured", "submitted"]}),
+        ("Record", {"fields": ["state", "version", "type_version", "received", "id"]}),
+    ]
+    readonly_fields = ["report_type", "author", "area", "location", "captured", "submitted", "state", "version",
+                       "type_version", "received", "id"]
     inlines = [ReportVersionInline, AttachmentInline, ReviewInline]
     actions = [export_selected]
     audit_via = "report"
@@ -254,15 +289,31 @@ class ReportAdmin(ReportContentAudit, ReadOnlyAdmin):
             extra_context = {**(extra_context or {}), **related_context(report)}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="data")
-    def content(self, report):
-        return pretty_json(report.data)
+    @admin.display(description="location")
+    def location(self, report):
+        return location_html(report)
+
+    @admin.display(description="captured on the phone")
+    def captured(self, report):
+        return clock_time(report.captured_at)
+
+    @admin.display(description="submitted")
+    def submitted(self, report):
+        return clock_time(report.submitted_at)
+
+    @admin.display(description="received by the server")
+    def received(self, report):
+        return clock_time(report.received_at)
 
 
 def related_context(report: Report) -> dict:
     recipients = CirculationRecipient.objects.select_related("person").order_by("id")
     deliveries = ReferralDelivery.objects.prefetch_related("attempt_log")
+    grading = grading_of(report.type_version, report.grading)
+    leave_out = (report.type_version.grading_field,) if grading else ()
     return {
+        "grading": grading,
+        "report_fields": shown_fields(report.type_version, report.data, leave_out=leave_out),
         "circulations": report.circulations.prefetch_related(Prefetch("recipients", queryset=recipients)),
         "referrals": report.referrals.select_related("agency", "rule").prefetch_related(
             Prefetch("deliveries", queryset=deliveries)),

@@ -6,10 +6,10 @@ and no area picked) is in no one's areas, so administrators review it. Every pag
 audited.
 """
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin import widgets as admin_widgets
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, When
@@ -21,6 +21,7 @@ from django.utils.html import format_html
 
 from reports.admin_audit import ReportContentAudit
 from reports.models import ReportVersion, ReviewTask
+from reports.report_display import grading_of, location_html, shown_fields
 from reports.selectors import visible_reviews
 from reports.services.reviews import ReviewClosed, review_approve, review_regrade, review_return
 from units.audit import audit_event
@@ -30,10 +31,11 @@ OPEN_FIRST = Case(When(state=OPEN, then=0), default=1, output_field=IntegerField
 
 
 class ReviewDecisionForm(forms.Form):
-    decision = forms.ChoiceField(widget=forms.RadioSelect, choices=[
+    # The admin's own widgets, so the form looks like every other form of the back office.
+    decision = forms.ChoiceField(widget=admin_widgets.AdminRadioSelect(attrs={"class": "radiolist"}), choices=[
         ("approve", "Approve the grading"), ("regrade", "Re-grade"), ("return", "Return to the author")])
-    grading = forms.ChoiceField(required=False, help_text="The new grading, when re-grading.")
-    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}),
+    grading = forms.ChoiceField(required=False, label="New grading", help_text="When re-grading.")
+    comment = forms.CharField(required=False, max_length=2000, widget=admin_widgets.AdminTextareaWidget(),
                               help_text="Required to re-grade or return: the author and the record see it.")
 
     def __init__(self, *args, gradings: list[str], current: str, **kwargs):
@@ -61,23 +63,6 @@ def schema_gradings(version: ReportVersion) -> list[str]:
     type_version = version.type_version
     field = (type_version.schema.get("properties") or {}).get(type_version.grading_field) or {}
     return [str(value) for value in field.get("enum", [])] if type_version.grading_field else []
-
-
-def field_rows(version: ReportVersion) -> list[tuple[str, object]]:
-    """The version's data as (title, value), in the order of the form, then anything the schema does not name."""
-    properties = version.type_version.schema.get("properties") or {}
-    data = version.data if isinstance(version.data, dict) else {}
-    rows = [(spec.get("title", name), data[name]) for name, spec in properties.items() if name in data]
-    rows += [(name, value) for name, value in data.items() if name not in properties]
-    return [(title, shown(value)) for title, value in rows]
-
-
-def shown(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(shown(item) for item in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else str(value)
 
 
 @admin.register(ReviewTask)
@@ -156,10 +141,16 @@ class ReviewQueueAdmin(ReportContentAudit, admin.ModelAdmin):
         if request.method == "GET":
             audit_event(event="report_viewed", target=review.report, actor=request.user,
                         data={"version": review.version, "via": "review"})
+        grading = grading_of(version.type_version, version.grading)
+        leave_out = (version.type_version.grading_field,) if grading else ()
         return TemplateResponse(request, "admin/reports/reviewtask/review.html", {
             **self.admin_site.each_context(request), "opts": self.opts, "title": f"Review of {review.report}",
-            "review": review, "report": review.report, "version": version, "rows": field_rows(version),
+            "review": review, "report": review.report, "version": version, "grading": grading,
+            "report_fields": shown_fields(version.type_version, version.data, leave_out=leave_out),
+            "location": location_html(review.report),
             "versions": review.report.versions.select_related("author").order_by("number"), "form": form,
+            "adminform": helpers.AdminForm(form, [("Your decision", {"fields": list(form.fields)})], {})
+            if form is not None else None,
             "overdue": review.state == OPEN and review.due_at < timezone.now(),
             "report_url": reverse("admin:reports_report_change", args=[review.report_id]),
         })

@@ -10,6 +10,7 @@ from auditlog.context import auditlog_value, set_actor
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import get_hasher, identify_hasher, is_password_usable
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model
 
@@ -79,6 +80,37 @@ def name_the_actor(sender, instance: LogEntry, **kwargs) -> None:
         context["actor_email"] = username_of(context.get("actor"))
     if instance.actor_id is not None and not instance.actor_email:
         instance.actor_email = username_of(instance.actor)
+
+
+def skip_password_rehash(sender, instance, action, **kwargs) -> bool | None:
+    """pre_log of every audited save: no entry for a login re-hashing the password it has just checked.
+
+    Django's check_password replaces a hash made with older settings (fewer iterations, a shorter salt, another
+    hasher) by one of the same password, and saves it; auditlog would record that as a password change, masked,
+    on the login after every upgrade. That save is told from a real change by what Django does (it clears
+    ``_password``, which set_password fills until the save) and by what changes: only the password, from a hash
+    needing an upgrade to one that does not. False tells auditlog to write nothing.
+    """
+    if action != LogEntry.Action.UPDATE or sender is not get_user_model() or instance._password is not None:
+        return None
+    old = sender._default_manager.filter(pk=instance.pk).first()
+    if old is None or not is_rehash(old.password, instance.password):
+        return None
+    others = [f.attname for f in sender._meta.concrete_fields if f.attname != "password"]
+    return None if any(getattr(old, name) != getattr(instance, name) for name in others) else False
+
+
+def is_rehash(old: str, new: str) -> bool:
+    """Whether ``new`` is what Django's check_password would store in place of ``old`` (same password)."""
+    if old == new or not (is_password_usable(old) and is_password_usable(new)):
+        return False
+    try:
+        before, after = identify_hasher(old), identify_hasher(new)
+    except ValueError:
+        return False
+    preferred = get_hasher("default")
+    return (after.algorithm == preferred.algorithm and not preferred.must_update(new)
+            and (before.algorithm != preferred.algorithm or preferred.must_update(old)))
 
 
 class AuditContextMiddleware(AuditlogMiddleware):

@@ -509,3 +509,131 @@ def test_report_and_referral_pages_run_no_inline_code(admin_client, filed, agenc
         response = admin_client.get(url)
         assert response.status_code == 200
         assert inline_code(response) == [], url
+
+
+# A report's page, as a supervisor reads it
+
+
+AMY = {"name": "Amy Clarke", "age": 9, "date_of_birth": "2017-02-14",
+       "description": "White, slim, 4 ft, long brown hair in a ponytail",
+       "clothing": "Red school coat, grey skirt, pink backpack",
+       "last_seen_place": "Brixton station, Brixton Road", "last_seen_at": "2026-06-03T08:30:00+01:00",
+       "vulnerabilities": ["child", "asthma: no inhaler with her"],
+       "risk_factors": "Never gone missing before; did not arrive at school",
+       "grading": "high", "rationale": "Nine years old, out of character, needs medication"}
+TITLES = {"name": "Name", "age": "Age", "date_of_birth": "Date of birth", "description": "Description",
+          "clothing": "Clothing", "last_seen_place": "Last seen (place)", "last_seen_at": "Last seen (time)",
+          "vulnerabilities": "Vulnerabilities", "risk_factors": "Risk factors", "rationale": "Rationale"}
+
+
+@pytest.fixture
+def missing_amy(beats, officer, file_report):
+    from reports.models import ReportType
+
+    report, _ = file_report(officer, ReportType.objects.get(slug="missing-person"), AMY, area=beats["n1"])
+    report.latitude, report.longitude, report.accuracy_m = "51.461300", "-0.114500", 12
+    report.save(update_fields=["latitude", "longitude", "accuracy_m"])
+    return report
+
+
+def main(page: str) -> str:
+    """What the page shows below its title and breadcrumbs (which name the report by its summary), without the
+    label Django's inlines put above each row (report.css hides it: the row's own columns name it)."""
+    import re
+
+    return re.sub(r'<td class="original">.*?</td>', "", page[page.index('id="content-main"'):], flags=re.S)
+
+
+def section(page: str, element_id: str) -> str:
+    start = page.index(f'id="{element_id}"')
+    return page[start:page.index("</table>", start)]
+
+
+def test_the_report_page_shows_each_field_by_its_title_once_and_no_raw_json(beats, missing_amy):
+    from html import unescape
+
+    supervisor = beats["people"]["Sam"].user
+    page = staff_client(supervisor).get(reverse("admin:reports_report_change", args=[missing_amy.pk])).content.decode()
+
+    content = unescape(section(page, "report-content"))
+    for title in TITLES.values():
+        assert content.count(f">{title}</th>") == 1, title
+    for value in ("Amy Clarke", "Red school coat, grey skirt, pink backpack", "Brixton station, Brixton Road",
+                  "Nine years old, out of character, needs medication", "2017-02-14"):
+        assert unescape(main(page)).count(value) == 1, value
+    assert "<li>child</li>" in content and "<li>asthma: no inhaler with her</li>" in content
+    assert "2026-06-03 08:30 +01:00" in content
+    assert "<pre" not in page
+    assert '"name": "Amy Clarke"' not in unescape(page) and '"last_seen_place":' not in unescape(page)
+
+
+def test_the_grading_stands_first_by_its_forms_title(admin_client, missing_amy):
+    page = admin_client.get(reverse("admin:reports_report_change", args=[missing_amy.pk])).content.decode()
+
+    grading = page[page.index('id="report-grading"'):page.index('id="report-content"')]
+    assert page.index('id="report-grading"') < page.index("<fieldset")
+    assert "Risk grading" in grading and '<strong class="report-grading-value">high</strong>' in grading
+    assert ">Risk grading</th>" not in page  # shown once, at the top
+
+
+def test_the_location_is_coordinates_with_accuracy_and_a_link_to_a_map(admin_client, missing_amy):
+    page = admin_client.get(reverse("admin:reports_report_change", args=[missing_amy.pk])).content.decode()
+
+    assert "51.4613, -0.1145</span> (± 12 m)" in page
+    assert ('href="https://www.openstreetmap.org/?mlat=51.4613&amp;mlon=-0.1145#map=17/51.4613/-0.1145" '
+            'target="_blank" rel="noopener noreferrer">Open in a map</a>') in page
+
+
+def test_a_report_without_a_fix_says_so(admin_client, filed):
+    page = admin_client.get(reverse("admin:reports_report_change", args=[filed["mine"].pk])).content.decode()
+
+    assert "No location: the phone had no fix" in page and "openstreetmap" not in page
+
+
+def test_each_amendment_shows_what_it_changed(admin_client, missing_amy, officer):
+    from reports.models import ReportVersion
+
+    seen_on_bus = {**AMY, "last_seen_place": "Number 2 bus towards Stockwell"}
+    ReportVersion.objects.create(report=missing_amy, number=2, type_version=missing_amy.type_version,
+                                 data=seen_on_bus, grading="high", area=missing_amy.area, author=officer.user,
+                                 reason="A witness saw her board the 2 bus", created_at=NOW + timedelta(hours=1))
+    missing_amy.data, missing_amy.version = seen_on_bus, 2
+    missing_amy.save(update_fields=["data", "version"])
+
+    page = admin_client.get(reverse("admin:reports_report_change", args=[missing_amy.pk])).content.decode()
+
+    assert ("<strong>Last seen (place)</strong>: Brixton station, Brixton Road &rarr; "
+            "Number 2 bus towards Stockwell") in page
+    assert "First submitted" in page and "A witness saw her board the 2 bus" in page
+    assert "2026-06-03 11:00:00" in page  # the amendment's time, 24-hour
+    assert page.count(">Name</th>") == 1
+
+
+def test_an_incidents_people_are_shown_each_with_their_own_fields(admin_client, beats, officer, file_report):
+    from reports.models import ReportType
+
+    report, _ = file_report(officer, ReportType.objects.get(slug="incident"), {
+        "title": "Shop window smashed, Atlantic Road", "category": "criminal-damage",
+        "description": "Brick through the window", "occurred_at": "2026-06-03T02:10:00Z",
+        "people_involved": [{"name": "Jo Bloggs", "role": "witness", "details": "07700 900123"},
+                            {"name": "Unknown male", "role": "suspect"}]}, area=beats["n1"])
+
+    page = admin_client.get(reverse("admin:reports_report_change", args=[report.pk])).content.decode()
+
+    content = section(page, "report-content")
+    assert ">People involved</th>" in page and "2026-06-03 02:10 +00:00" in page
+    people = page[page.index('data-field="people_involved"'):]
+    assert people.count(">Role</th>") == 2 and "Jo Bloggs" in people and "suspect" in people
+    assert 'id="report-grading"' not in page  # an incident has no grading
+    assert ">What happened</th>" in content
+
+
+def test_every_time_on_a_reports_page_is_24_hour(admin_client, missing_amy):
+    from reports.models import ReviewTask
+
+    ReviewTask.objects.create(report=missing_amy, version=1, created_at=NOW, due_at=NOW + timedelta(hours=3))
+
+    page = admin_client.get(reverse("admin:reports_report_change", args=[missing_amy.pk])).content.decode()
+
+    assert "2026-06-03 13:00:00" in page  # due
+    assert "a.m." not in page and "p.m." not in page

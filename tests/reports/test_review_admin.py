@@ -188,3 +188,29 @@ def test_the_queue_and_review_page_run_no_inline_code(supervisor, reviews, clock
         response = supervisor.get(url)
         assert response.status_code == 200
         assert inline_code(response) == [], url
+
+
+def test_the_decision_form_is_laid_out_as_every_admin_form(supervisor, reviews):
+    content = supervisor.get(page(reviews["Amy"])).content.decode()
+
+    form = content[content.index('id="review-decision"'):]
+    assert "admin/css/forms.css" in content
+    assert '<fieldset class="module aligned' in form and ">Your decision</h2>" in form
+    assert 'class="radiolist"' in form and 'class="vLargeTextField"' in form
+    assert '<label for="id_grading">New grading:</label>' in form
+
+
+def test_the_review_page_shows_the_grading_first_and_each_field_by_its_title(supervisor, reviews):
+    report = Report.objects.get(pk=reviews["Amy"].report_id)
+    report.latitude, report.longitude, report.accuracy_m = "51.5", "-0.12", 30
+    report.save()
+
+    content = supervisor.get(page(reviews["Amy"])).content.decode()
+
+    start = content.index('id="report-grading"')
+    grading = content[start:content.index("</div>", start)]
+    assert "Risk grading" in grading and ">high</strong>" in grading
+    fields = content[content.index('id="report-content"'):]
+    assert ">Name</th>" in fields and ">Risk grading</th>" not in fields
+    assert "51.5, -0.12</span> (± 30 m)" in content
+    assert 'href="https://www.openstreetmap.org/?mlat=51.5&amp;mlon=-0.12#map=17/51.5/-0.12"' in content

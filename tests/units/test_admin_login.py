@@ -141,3 +141,44 @@ def test_every_failed_login_costs_one_password_check(staff, settings, fields):
     post_login(Client(), **{"otp_token": "123456", **fields})
 
     assert len(ENCODED) == 1
+
+
+def input_tag(page: str, name: str) -> str:
+    import re
+
+    [tag] = re.findall(rf'<input[^>]*name="{name}"[^>]*>', page)
+    return tag
+
+
+def test_the_code_box_brings_up_a_number_pad_and_takes_the_code_the_phone_offers(client, db):
+    page = client.get("/admin/login/").content.decode()
+
+    code = input_tag(page, "otp_token")
+    assert 'inputmode="numeric"' in code and 'autocomplete="one-time-code"' in code
+    backup = input_tag(page, "backup_code")
+    assert "inputmode" not in backup and 'autocomplete="off"' in backup
+    assert "<summary>Use a backup code instead</summary>" in page
+
+
+def test_a_backup_code_in_its_own_box_logs_in_once(client, staff):
+    device = StaticDevice.objects.create(user=staff, name="backup")
+    device.token_set.create(token="abcd1234")
+
+    assert post_login(client, backup_code="abcd1234").status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert post_login(Client(), backup_code="abcd1234").status_code == 200
+
+
+def test_a_wrong_backup_code_gets_the_same_answer_as_a_wrong_password(staff):
+    device = StaticDevice.objects.create(user=staff, name="Spare codes in the safe")
+    device.token_set.create(token="abcd1234")
+    TOTPDevice.objects.create(user=staff, name="Pixel of the chief")
+
+    answers = [post_login(Client(), password="wrong password", backup_code="abcd1234"),
+               post_login(Client(), backup_code="wrong999"),
+               post_login(Client(), otp_token="123456", backup_code="wrong999")]
+
+    pages = [page_without_csrf(answer) for answer in answers]
+    assert pages[1:] == pages[:1] * 2
+    assert "Please enter a correct username, password and code" in pages[0]
+    assert device.token_set.filter(token="abcd1234").exists()

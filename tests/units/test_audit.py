@@ -122,3 +122,67 @@ def test_the_audit_log_shows_who_acted_after_their_user_was_deleted(db):
     page = login_verified(Client(), reader).get("/admin/auditlog/logentry/").content.decode()
 
     assert "clerk (user deleted)" in page
+
+
+# Password changes: a real one is audited, a login re-hashing the password it just checked is not.
+
+
+def password_entries(user) -> list[LogEntry]:
+    return [e for e in LogEntry.objects.get_for_object(user).filter(action=LogEntry.Action.UPDATE)
+            if "password" in (e.changes_dict or {})]
+
+
+def test_a_login_that_upgrades_the_stored_hash_records_no_password_change(db):
+    from django.contrib.auth.hashers import make_password
+
+    # A hash Django replaces at the next login: its salt is shorter than the hasher asks for today.
+    user = get_user_model().objects.create_user("ann", password="x")
+    get_user_model().objects.filter(pk=user.pk).update(password=make_password("correct horse battery", "weak"))
+    request = RequestFactory().post("/admin/login/", REMOTE_ADDR="10.1.2.3")
+
+    assert Client().login(request=request, username="ann", password="correct horse battery")
+
+    user.refresh_from_db()
+    assert "$weak$" not in user.password  # re-hashed, with the same password
+    assert password_entries(user) == []
+    assert events("login").filter(object_pk=str(user.pk)).exists()
+
+
+def test_an_administrators_password_change_is_audited(db):
+    from tests.factories import login_verified
+
+    chief = get_user_model().objects.create_superuser("chief", password="x" * 16)
+    ann = get_user_model().objects.create_user("ann", password="correct horse battery")
+    client = login_verified(Client(REMOTE_ADDR="10.1.2.3"), chief)
+
+    response = client.post(f"/admin/auth/user/{ann.pk}/password/", {
+        "password1": "a new and long passphrase", "password2": "a new and long passphrase"})
+
+    assert response.status_code == 302
+    [entry] = password_entries(ann)
+    assert (entry.actor, entry.remote_addr) == (chief, "10.1.2.3")
+    assert "a new and long passphrase" not in str(entry.changes)
+
+
+def test_a_users_own_password_change_is_audited(db):
+    from tests.factories import login_verified
+
+    chief = get_user_model().objects.create_superuser("chief", password="correct horse battery")
+    client = login_verified(Client(), chief)
+
+    response = client.post("/admin/password_change/", {
+        "old_password": "correct horse battery", "new_password1": "a new and long passphrase",
+        "new_password2": "a new and long passphrase"})
+
+    assert response.status_code == 302
+    [entry] = password_entries(chief)
+    assert entry.actor == chief
+
+
+def test_making_a_password_unusable_is_audited(db):
+    ann = get_user_model().objects.create_user("ann", password="correct horse battery")
+
+    ann.set_unusable_password()
+    ann.save()
+
+    assert len(password_entries(ann)) == 1

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -56,6 +57,42 @@ def test_second_run_changes_nothing_and_logs_nothing(demo):
 
     assert snapshot() == before
     assert LogEntry.objects.count() == entries
+
+
+def test_logins_after_a_seed_and_the_next_seed_record_no_password_change(demo):
+    from django_otp.oath import totp
+
+    users = get_user_model().objects.filter(username__in=["admin", "operator", "supervisor", "responder"])
+    hashes = dict(users.values_list("username", "password"))
+    for username in hashes:
+        device = TOTPDevice.objects.get(user__username=username)
+        device.last_t = -1  # the same code again for the next login: this test is not about replays
+        device.save(update_fields=["last_t"])
+        Client().post("/admin/login/?next=/admin/", {
+            "username": username, "password": DEMO_PASSWORD, "otp_token": f"{totp(device.bin_key):06d}"})
+    assert get_user_model().objects.get(username="operator").last_login is not None
+
+    seed()
+
+    password_changes = [e for e in LogEntry.objects.filter(action=LogEntry.Action.UPDATE)
+                        if "password" in (e.changes_dict or {})]
+    assert password_changes == []
+    assert dict(users.values_list("username", "password")) == hashes
+    assert all(user.check_password(DEMO_PASSWORD) for user in users)
+
+
+def test_a_demo_password_changed_since_is_set_back_and_that_is_audited(demo):
+    operator = get_user_model().objects.get(username="operator")
+    operator.set_password("a password of my own")
+    operator.save()
+
+    seed()
+
+    operator.refresh_from_db()
+    assert operator.check_password(DEMO_PASSWORD)
+    changes = [e for e in LogEntry.objects.get_for_object(operator).filter(action=LogEntry.Action.UPDATE)
+               if "password" in (e.changes_dict or {})]
+    assert len(changes) == 2  # the change, and the seed setting the demo password back
 
 
 def specialty_units():

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import make_password, verify_password
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -43,8 +43,6 @@ LONDON = "Europe/London"
 TORONTO = "America/Toronto"
 
 DEMO_PASSWORD = "muster-demo-2026"
-# A fixed salt keeps the demo hash identical between runs, so re-seeding writes nothing.
-DEMO_PASSWORD_SALT = "musterdemosalt2026"
 # One documented secret for every demo login, so a single authenticator entry serves all four.
 DEMO_TOTP_SECRET = "MUSTERDEMOTOTPKEYFORDEMOACCOUNTS"
 DEMO_TOTP_KEY = b32decode(DEMO_TOTP_SECRET).hex()
@@ -499,17 +497,45 @@ def backup_codes(username: str) -> list[str]:
 
 
 def seed_demo_logins() -> dict[str, object]:
-    password = make_password(DEMO_PASSWORD, salt=DEMO_PASSWORD_SALT)
+    hashes = DemoPasswordHashes()
     users = {}
     for account in DEMO_ACCOUNTS:
         user = upsert(get_user_model(), {"username": account.username}, {
-            "email": f"{account.username}@muster.example", "password": password, "is_active": True,
+            "email": f"{account.username}@muster.example", "password": hashes.for_login(account.username),
+            "is_active": True,
             "is_staff": account.is_staff, "is_superuser": account.is_superuser,
         })
         user.groups.add(Group.objects.get_or_create(name=account.group)[0])
         seed_second_factor(user)
         users[account.username] = user
     return users
+
+
+class DemoPasswordHashes:
+    """The hash each demo login is seeded with: the one it has while that still holds the demo password.
+
+    So a second run writes nothing, and a login finds a hash it has no reason to replace: a new hash each run, or
+    one with a fixed salt (too short for Django, which replaces it at every login), would be a password change in
+    the audit log at every run or login. A stored hash is checked once per run (all four normally share it), and
+    the logins that need one share one new hash.
+    """
+
+    def __init__(self):
+        self.good: dict[str, bool] = {}
+        self.new = ""
+
+    def for_login(self, username: str) -> str:
+        stored = get_user_model().objects.filter(username=username).values_list("password", flat=True).first()
+        if stored and self.holds_demo_password(stored):
+            return stored
+        self.new = self.new or make_password(DEMO_PASSWORD)
+        return self.new
+
+    def holds_demo_password(self, stored: str) -> bool:
+        if stored not in self.good:
+            correct, must_update = verify_password(DEMO_PASSWORD, stored)
+            self.good[stored] = correct and not must_update
+        return self.good[stored]
 
 
 def seed_second_factor(user) -> None:
@@ -566,6 +592,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {account.username:<10} {account.group:<14} {where:<11}  backup codes: {codes}")
         self.stdout.write(
             f"Second factor: the login page's Code box takes the code of TOTP secret {DEMO_TOTP_SECRET} (the same "
-            f'for every demo login, its "{TOTP_DEVICE_NAME}"; ./muster otp prints it) or a backup code '
-            f'("{STATIC_DEVICE_NAME}"). Each backup code works once; seed_demo restores them.'
+            f'for every demo login, its "{TOTP_DEVICE_NAME}"; ./muster otp prints it); a backup code '
+            f'("{STATIC_DEVICE_NAME}") goes under "Use a backup code instead". Each backup code works once; '
+            "seed_demo restores them."
         )
