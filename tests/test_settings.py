@@ -111,3 +111,16 @@ def test_the_proxy_ssl_header_is_taken_as_a_header_name(tmp_path, value):
 def test_a_proxy_ssl_header_that_is_no_header_name_is_refused(tmp_path):
     with pytest.raises(AssertionError, match="SECURE_PROXY_SSL_HEADER must be a header name"):
         load_settings(tmp_path, SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https")
+
+
+def test_the_admin_tells_times_on_the_24_hour_clock_by_default(db):
+    from datetime import UTC, datetime
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    at = datetime(2026, 6, 3, 15, 27, tzinfo=UTC)
+    with translation.override("en-gb"):
+        shown = Template("{{ at }} | {{ at|time }} | {{ at|date:'SHORT_DATETIME_FORMAT' }}").render(Context({"at": at}))
+
+    assert shown == "3 Jun 2026, 15:27 | 15:27 | 03/06/2026 15:27"
