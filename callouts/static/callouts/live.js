@@ -11,9 +11,11 @@
   var lastKeepalive = Date.now();
   var KEEPALIVE_EVERY = 30000;
 
-  // The 24-hour clock, as the rest of the console and the control room use, whatever the browser's locale.
+  // The 24-hour clock in the operator's zone (the server's TIME_ZONE), as the rest of the page shows times,
+  // whatever the browser's locale and zone.
   function timeOfDay(date, seconds) {
     var options = {hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+    if (live.dataset.timeZone) { options.timeZone = live.dataset.timeZone; }
     if (seconds) { options.second = "2-digit"; }
     return date.toLocaleTimeString([], options);
   }
@@ -60,11 +62,24 @@
     again.textContent = "Log in again";
     lock.append(again);
   }
+  // Every action box keeps its place as the state changes (nothing jumps under the pointer): those the new state
+  // does not allow are disabled, saying why. "Escalate now" says, and asks, what it would do now.
   function showActions() {
-    var state = live.querySelector("[data-state]").dataset.state;
+    var shown = live.querySelector("[data-state]");
+    var state = shown.dataset.state;
     document.querySelectorAll("form[data-states]").forEach(function (form) {
-      form.hidden = form.dataset.states.split(" ").indexOf(state) < 0;
+      var off = form.dataset.states.split(" ").indexOf(state) < 0;
+      form.querySelector("fieldset").disabled = off;
+      form.classList.toggle("callout-action-off", off);
+      var note = form.querySelector(".callout-action-note");
+      note.hidden = !off;
+      note.textContent = "Not while the callout is " + shown.dataset.stateLabel + ".";
     });
+    var escalate = document.getElementById("action-escalate");
+    if (escalate) {
+      escalate.dataset.confirm = shown.dataset.escalateConfirm;
+      document.getElementById("escalate-what").textContent = shown.dataset.escalateWhat;
+    }
   }
   function showProblems(problems) {
     var banner = document.getElementById("callout-banner");
