@@ -14,7 +14,8 @@ from units.models import ContactMethod
 
 def notify(callout: Callout, recipients, now: datetime, kind: str = Delivery.Kind.ALERT, sequence: int = 0,
            text: str = "", by_voice: bool = False) -> list[Delivery]:
-    """Create one delivery per contact method of every recipient still waiting, by their own rule.
+    """Create one delivery per contact method of every recipient still waiting, by their own rule. ``recipients``
+    is a queryset for an alert (those who answered are left out) and any iterable of recipients for an update.
 
     An alert uses every channel. An update uses a voice call only when ``by_voice``: a call is the one channel
     that cannot wait to be read, and a robot reading an update aloud at 3 a.m. is asked for, never a default.

@@ -296,12 +296,12 @@ def not_stood_down(callout: Callout):
         Q(stood_down_at__isnull=True) | Q(stood_down_at__lt=F("responded_at")))
 
 
-def tell_to_stand_down(callout: Callout, recipients, now: datetime, text: str,
+def tell_to_stand_down(callout: Callout, recipients: Iterable[Recipient], now: datetime, text: str,
                        by_voice: bool = False) -> list[Delivery]:
     """Tell ``recipients`` to stand down, and record that they were: the live page shows them stood down."""
-    ids = list(recipients.values_list("id", flat=True))
-    Recipient.objects.filter(id__in=ids).update(stood_down_at=now)
-    return notify(callout, Recipient.objects.filter(id__in=ids), now, kind=Delivery.Kind.UPDATE,
+    recipients = list(recipients)
+    Recipient.objects.filter(id__in=[recipient.id for recipient in recipients]).update(stood_down_at=now)
+    return notify(callout, recipients, now, kind=Delivery.Kind.UPDATE,
                   sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=text, by_voice=by_voice)
 
 
@@ -389,7 +389,7 @@ def callout_send_update(*, callout: Callout, text: str, actor, stand_down: bool 
             raise CalloutError(f"This callout is {callout.get_state_display().lower()}: those who accepted were "
                                "told to stand down when it ended.")
         now = db_now()
-        accepted = not_stood_down(callout).select_related("person")
+        accepted = list(not_stood_down(callout).select_related("person"))
         if stand_down:
             text = f"STAND DOWN. {text}".strip()
             created = tell_to_stand_down(callout, accepted, now, text, by_voice)
