@@ -216,6 +216,8 @@ class LiveCallout:
         callout, state = self.callout, self.callout.state
         label = callout.get_state_display().upper()
         accepted = f"{self.counts['accepted']} of {accepts(callout.frozen_need.quorum)}"
+        if self.stood_down:
+            accepted += f" ({self.stood_down} stood down)"
         if state == Callout.State.FILLED:
             return Banner(state, label, f"Need met: {self.need}. {self.counts['accepted']} accepted.")
         if state == Callout.State.EXHAUSTED:

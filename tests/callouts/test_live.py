@@ -369,6 +369,7 @@ def test_a_stood_down_person_shows_as_stood_down_not_accepted_with_an_eta(consol
     assert "Stood down 10:12" in text(ann)
     assert "Accepted" not in ann and "arrives" not in ann
     assert 'id="count-stood-down">1<' in html
+    assert banner(html)[1].startswith("ACTIVE Waiting for answers from Primary: 1 of 2 accepts (1 stood down).")
 
 
 def test_a_cell_shows_the_alerts_own_state_and_the_updates_beside_it(console, k9, dispatcher, clock):

@@ -67,19 +67,20 @@
   function showActions() {
     var shown = live.querySelector("[data-state]");
     var state = shown.dataset.state;
-    document.querySelectorAll("form[data-states]").forEach(function (form) {
-      var off = form.dataset.states.split(" ").indexOf(state) < 0;
-      form.querySelector("fieldset").disabled = off;
-      form.classList.toggle("callout-action-off", off);
-      var note = form.querySelector(".callout-action-note");
-      note.hidden = !off;
-      note.textContent = "Not while the callout is " + shown.dataset.stateLabel + ".";
-    });
     var escalate = document.getElementById("action-escalate");
     if (escalate) {
       escalate.dataset.confirm = shown.dataset.escalateConfirm;
-      document.getElementById("escalate-what").textContent = shown.dataset.escalateWhat;
+      escalate.querySelector(".callout-action-what").dataset.what = shown.dataset.escalateWhat;
     }
+    document.querySelectorAll("form[data-states]").forEach(function (form) {
+      var off = form.dataset.states.split(" ").indexOf(state) < 0;
+      var what = form.querySelector(".callout-action-what");
+      form.querySelector("fieldset").disabled = off;
+      form.classList.toggle("callout-action-off", off);
+      what.classList.toggle("callout-action-note", off);
+      // The reason takes the place of the description, so the box keeps its size.
+      what.textContent = off ? "Not while the callout is " + shown.dataset.stateLabel + "." : what.dataset.what;
+    });
   }
   function showProblems(problems) {
     var banner = document.getElementById("callout-banner");
