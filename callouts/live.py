@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 import phonenumbers
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
+from callouts import live_texts
 from callouts.clock import db_now
 from callouts.health import clock_problems, timer_problems
+from callouts.live_texts import Banner
 from callouts.models import Callout, Delivery, Recipient
-from callouts.need import accepts
 from callouts.selectors import overdue_problems
 from callouts.services.callouts import OPERATOR_TIER, next_list
-from callouts.times import clock_time, console_time
+from callouts.times import clock_time
 from units.models import ContactMethod, Membership
 
 
@@ -100,9 +101,8 @@ class PersonRow:
     @property
     def unreachable(self) -> bool:
         """Every alert to them failed for good: only a phone call by hand can reach them now."""
-        alerts = [d for cell in self.cells if cell for d in cell.alerts]
-        return bool(alerts) and all(d.state in (Delivery.State.FAILED, Delivery.State.CANCELLED) for d in alerts) \
-            and any(d.state == Delivery.State.FAILED for d in alerts)
+        states = {d.state for cell in self.cells if cell for d in cell.alerts}
+        return Delivery.State.FAILED in states and states <= {Delivery.State.FAILED, Delivery.State.CANCELLED}
 
 
 def readable_phone(number: str) -> str:
@@ -130,17 +130,6 @@ class NextList:
     round: int
 
 
-@dataclass(frozen=True)
-class Banner:
-    """The callout's state as the full-width banner at the top of the live page says it; ``action`` links to the
-    phone round when nobody is coming."""
-
-    state: str
-    label: str
-    text: str
-    action: str = ""
-
-
 @dataclass
 class LiveCallout:
     callout: Callout
@@ -161,7 +150,7 @@ class LiveCallout:
     @property
     def until_escalation(self) -> str:
         left = (self.callout.escalate_at - self.now).total_seconds()
-        return clock(left) if left >= 0 else f"overdue by {clock(-left)}"
+        return f"in {clock(left)}" if left >= 0 else f"overdue by {clock(-left)}"
 
     @property
     def rows(self) -> list[PersonRow]:
@@ -187,64 +176,16 @@ class LiveCallout:
         return any(tier.position >= OPERATOR_TIER for tier in self.tiers)
 
     @property
+    def banner(self) -> Banner:
+        return live_texts.banner(self)
+
+    @property
     def escalate_what(self) -> str:
-        """What "Escalate now" does, in its box."""
-        if self.callout.state != Callout.State.ACTIVE:
-            return "Alert the next list without waiting."
-        if self.next_list is None:
-            return "No list is left: this marks the callout exhausted" + (
-                " and alerts the duty operators." if self.callout.frozen_policy.fallback_to_operators else ".")
-        if self.next_list.round > self.callout.round:
-            return f"Start round {self.next_list.round}: alert {self.next_list.name} again without waiting."
-        return f"Alert {self.next_list.name} without waiting."
+        return live_texts.escalate_what(self)
 
     @property
     def escalate_confirm(self) -> str:
-        """What "Escalate now" asks before it acts: what it will do, named."""
-        if self.callout.state != Callout.State.ACTIVE:
-            return "Escalate now?"
-        if self.next_list is None:
-            then = " and alerts the duty operators" if self.callout.frozen_policy.fallback_to_operators else ""
-            return (f"{self.current_list or 'This'} is the last list. Escalating now stops waiting for it: the callout "
-                    f"becomes EXHAUSTED, not filled{then}. Escalate now?")
-        if self.next_list.round > self.callout.round:
-            return f"Start round {self.next_list.round} now: alert {self.next_list.name} again without waiting?"
-        return f"Alert {self.next_list.name} now, without waiting for {self.current_list or 'this list'}?"
-
-    @property
-    def banner(self) -> Banner:
-        callout, state = self.callout, self.callout.state
-        label = callout.get_state_display().upper()
-        accepted = f"{self.counts['accepted']} of {accepts(callout.frozen_need.quorum)}"
-        if self.stood_down:
-            accepted += f" ({self.stood_down} stood down)"
-        if state == Callout.State.FILLED:
-            return Banner(state, label, f"Need met: {self.need}. {self.counts['accepted']} accepted.")
-        if state == Callout.State.EXHAUSTED:
-            operators = " The duty operators have been alerted." if self.operators_alerted else ""
-            return Banner(state, label, f"Not filled, and no list is left to alert: {accepted}.{operators}",
-                          action=f"Phone round now: {people(len(self.phone_round))} not answering")
-        if state in (Callout.State.CANCELLED, Callout.State.CLOSED):
-            at = console_time(callout.closed_at, callout.unit)
-            return Banner(state, label, f"{callout.get_state_display()} at {at}. Those who accepted were told to "
-                          "stand down.")
-        return Banner(state, label, f"Waiting for answers from {self.current_list or 'the list alerted'}: {accepted}. "
-                      + self.after_this_list())
-
-    def after_this_list(self) -> str:
-        callout = self.callout
-        if callout.escalate_at is None:
-            return ""
-        at = console_time(callout.escalate_at, callout.unit)
-        if self.next_list is None:
-            return f"This is the last list: unless the need is met by {at}, the callout is exhausted."
-        if self.next_list.round > callout.round:
-            return f"Unless the need is met by {at}, round {self.next_list.round} alerts {self.next_list.name} again."
-        return f"Unless the need is met by {at}, {self.next_list.name} is alerted."
-
-
-def people(count: int) -> str:
-    return f"{count} {'person' if count == 1 else 'people'}"
+        return live_texts.escalate_confirm(self)
 
 
 def clock(seconds: float) -> str:

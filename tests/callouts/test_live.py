@@ -195,6 +195,16 @@ def test_on_the_last_list_there_is_no_countdown_and_escalate_now_warns_it_exhaus
     assert live_json(console, callout)["next_list"] is None
 
 
+def test_the_next_list_counts_down_and_then_says_it_is_overdue(console, k9, dispatcher, clock):
+    callout = launch(k9, dispatcher)
+    clock.shift(timedelta(minutes=1, seconds=15))
+    assert "Next list Secondary in 3:45" in text(page(console, callout))
+
+    clock.shift(timedelta(minutes=4, seconds=16))  # the timers did not move it on
+
+    assert "Next list Secondary overdue by 0:31" in text(page(console, callout))
+
+
 def test_with_repeats_the_next_list_is_the_first_again(console, k9, dispatcher):
     EscalationPolicy.objects.create(unit=k9, repeat_count=1)
     callout = launch(k9, dispatcher)

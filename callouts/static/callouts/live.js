@@ -32,7 +32,7 @@
     });
     live.querySelectorAll("[data-until]").forEach(function (el) {
       var left = (Date.parse(el.dataset.until) - now) / 1000;
-      el.textContent = left >= 0 ? clock(left) : "overdue by " + clock(-left);
+      el.textContent = left >= 0 ? "in " + clock(left) : "overdue by " + clock(-left);
     });
     showLock(now);
   }
