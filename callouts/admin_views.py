@@ -160,14 +160,19 @@ def live(request, callout_id):
 def live_json(request, callout_id):
     require(request, VIEW)
     live_callout = get_live(callout_id)
-    html = render_to_string("admin/callouts/callout/_live.html", live_context(request, live_callout))
+    context = live_context(request, live_callout)
+    html = render_to_string("admin/callouts/callout/_live.html", context)
     locks_at = session_locks_at(request)
-    return JsonResponse({**lives.as_json(live_callout), "html": html, "problems": lives.console_problems(),
+    data = lives.as_json(live_callout, phones=context["can_see_numbers"])
+    return JsonResponse({**data, "html": html, "problems": lives.console_problems(),
                          "session_locks_at": locks_at.isoformat() if locks_at else None})
 
 
 def live_context(request, live_callout) -> dict:
-    return {"live": live_callout, "can_view_people": request.user.has_perm("units.view_person")}
+    """The live page's facts, and which of the people's pages and phone numbers this viewer may see."""
+    user = request.user
+    return {"live": live_callout, "can_view_people": user.has_perm("units.view_person"),
+            "can_see_numbers": user.has_perm("units.view_contactmethod")}
 
 
 def get_live(callout_id):

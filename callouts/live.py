@@ -267,7 +267,8 @@ def count_answers(recipients: list[Recipient]) -> dict[str, int]:
     return counts
 
 
-def as_json(live: LiveCallout) -> dict:
+def as_json(live: LiveCallout, *, phones: bool) -> dict:
+    """The live page's facts; people's phone numbers only for a viewer who may see contact methods."""
     callout = live.callout
     return {
         "id": callout.pk,
@@ -286,13 +287,13 @@ def as_json(live: LiveCallout) -> dict:
         "phone_round": [row.recipient.pk for row in live.phone_round],
         "tiers": [
             {"position": t.position, "name": t.name, "alerted": t.alerted, "current": t.current,
-             "people": [person_json(row) for row in t.rows]}
+             "people": [person_json(row, phones=phones) for row in t.rows]}
             for t in live.tiers
         ],
     }
 
 
-def person_json(row: PersonRow) -> dict:
+def person_json(row: PersonRow, *, phones: bool) -> dict:
     recipient = row.recipient
     return {
         "recipient": recipient.pk,
@@ -307,7 +308,7 @@ def person_json(row: PersonRow) -> dict:
         "responded_at": recipient.responded_at.isoformat() if recipient.responded_at else None,
         "arrives_at": row.arrives_at.isoformat() if row.arrives_at else None,
         "stood_down_at": recipient.stood_down_at.isoformat() if recipient.stood_down else None,
-        "phones": [number for number, _ in row.phones],
+        "phones": [number for number, _ in row.phones] if phones else None,
         "channels": {
             cell.channel: [
                 {"kind": d.kind, "state": d.state, "round": d.round, "due_at": d.due_at.isoformat(),

@@ -309,6 +309,8 @@ def test_each_person_links_to_their_page_with_their_numbers_to_call(console, k9,
                     rf'href="{reverse("admin:units_person_change", args=[ann.pk])}">Ann</a>(.*?)</td>', html, re.S)
     assert row, "Ann's row links to her page"
     assert sorted(re.findall(r'href="tel:([^"]+)"', row.group(1))) == sorted(numbers)
+    ann_json = next(p for t in live_json(console, callout)["tiers"] for p in t["people"] if p["name"] == "Ann")
+    assert sorted(ann_json["phones"]) == sorted(numbers)
 
 
 def test_the_phone_round_lists_those_not_answering_in_list_order_then_place(console, k9, dispatcher, clock):
@@ -339,7 +341,7 @@ def test_someone_whose_every_alert_failed_is_flagged_in_the_phone_round(console,
     assert "Every message failed: phone them." in html
 
 
-def test_a_viewer_who_may_not_see_people_gets_names_without_links(k9, dispatcher):
+def test_a_viewer_who_may_not_see_people_gets_names_without_links_or_numbers(k9, dispatcher):
     watcher = get_user_model().objects.create_user("watcher", is_staff=True)
     watcher.user_permissions.add(Permission.objects.get(codename="view_callout"))
     client = login_verified(Client(), watcher)
@@ -349,6 +351,8 @@ def test_a_viewer_who_may_not_see_people_gets_names_without_links(k9, dispatcher
 
     assert 'class="person-link"' not in html
     assert '<span class="person-name">Ann</span>' in html
+    assert "tel:" not in html and "tel:" not in live_json(client, callout)["html"]
+    assert {p["phones"] for t in live_json(client, callout)["tiers"] for p in t["people"]} == {None}
 
 
 # Answers as a dispatcher reads them
