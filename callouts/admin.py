@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.shortcuts import redirect
@@ -7,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from callouts import admin_views
+from callouts.clock import db_now
 from callouts.live import with_counts
 from callouts.models import (
     Callout,
@@ -19,6 +21,8 @@ from callouts.models import (
     TierWait,
 )
 from callouts.need import QUALIFICATION, ROLE, Need, Requirement
+from callouts.selectors import OVERDUE_GRACE
+from callouts.times import console_date_time
 from reports.admin_audit import ReportContentAudit
 from reports.selectors import visible_deliveries, visible_recorded_messages
 from units.models import Tier
@@ -28,6 +32,11 @@ def state_badge(callout: Callout) -> str:
     # Coloured by callouts/console.css: the Content-Security-Policy refuses style attributes.
     return format_html('<strong class="callout-state callout-state-{}">{}</strong>',
                        callout.state, callout.get_state_display())
+
+
+def overdue_badge(callout: Callout) -> str:
+    return format_html('<strong class="callout-overdue" title="{}">Overdue</strong>',
+                       "Its escalation has not fired: the timers may have stopped. Phone round.")
 
 
 def live_link(callout: Callout, text: str) -> str:
@@ -123,8 +132,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class CalloutAdmin(ReadOnlyAdmin):
     """The list of callouts; each opens on its live page, since callouts change only through actions."""
 
-    list_display = ["callout", "unit", "state_badge", "current_list", "accepted", "declined", "silent",
-                    "launched_at", "launched_by", "exercise"]
+    # Few, stacked columns: the list fits a 1400-pixel screen beside the admin's menu and the filters.
+    list_display = ["callout", "state_badge", "current_list", "answers", "launched"]
     list_display_links = None
     list_filter = ["state", ("unit", admin.RelatedOnlyFieldListFilter), "exercise"]
     list_select_related = ["unit", "launched_by"]
@@ -132,10 +141,17 @@ class CalloutAdmin(ReadOnlyAdmin):
     actions = None
 
     def get_queryset(self, request):
-        return with_counts(Callout.objects.all())
+        # Exhausted and overdue callouts first, in red, until someone acts on them; by the database's clock, as
+        # the watchdog judges "overdue".
+        overdue = Q(state=Callout.State.ACTIVE, escalate_at__lt=db_now() - OVERDUE_GRACE)
+        return with_counts(Callout.objects.all()).annotate(
+            overdue=Case(When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            attention_first=Case(When(Q(state=Callout.State.EXHAUSTED) | overdue, then=Value(0)), default=Value(1),
+                                 output_field=IntegerField()),
+        )
 
     def get_ordering(self, request):
-        return ["open_first", "-launched_at"]
+        return ["open_first", "attention_first", "-launched_at"]
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -161,29 +177,32 @@ class CalloutAdmin(ReadOnlyAdmin):
 
     @admin.display(description="callout", ordering="incident_ref")
     def callout(self, callout):
-        return live_link(callout, callout.incident_ref or callout.message[:40])
+        exercise = format_html(' <strong class="callout-exercise">Exercise</strong>') if callout.exercise else ""
+        return format_html('{}{}<div class="callout-quiet">{}</div>',
+                           live_link(callout, callout.incident_ref or callout.message[:40]), exercise, callout.unit)
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, callout):
+        if callout.overdue:
+            return format_html("{}{}", state_badge(callout), overdue_badge(callout))
         return state_badge(callout)
+
+    @admin.display(description="launched", ordering="launched_at")
+    def launched(self, callout):
+        return format_html('{}<div class="callout-quiet">by {}</div>',
+                           console_date_time(callout.launched_at, callout.unit), callout.launched_by)
+
+    @admin.display(description="answers", ordering="accepted")
+    def answers(self, callout):
+        return format_html('<span class="answer-count">{} accepted</span> <span class="answer-count">{} declined'
+                           '</span> <span class="answer-count">{} not answered</span>',
+                           callout.accepted, callout.declined, callout.silent)
 
     @admin.display(description="list alerted")
     def current_list(self, callout):
         if not callout.current_list:
             return "-"
         return f"{callout.current_list} (round {callout.round})" if callout.round > 1 else callout.current_list
-
-    @admin.display(ordering="accepted")
-    def accepted(self, callout):
-        return callout.accepted
-
-    @admin.display(ordering="declined")
-    def declined(self, callout):
-        return callout.declined
-
-    @admin.display(description="not answered", ordering="silent")
-    def silent(self, callout):
-        return callout.silent
 
 
 class ReadOnlyInline(admin.TabularInline):

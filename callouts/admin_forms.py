@@ -98,12 +98,19 @@ class ResendForm(forms.Form):
     channel = forms.ChoiceField(choices=ContactMethod.Kind.choices)
 
 
+def by_voice_field() -> forms.BooleanField:
+    # Off unless ticked: a voice call is for alerts; an update by call rings a household at night.
+    return forms.BooleanField(label="Also by voice call", required=False)
+
+
 class UpdateForm(forms.Form):
     text = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2, "cols": 40}))
+    by_voice = by_voice_field()
 
 
 class StandDownForm(forms.Form):
     text = forms.CharField(label="Reason", max_length=500, required=False)
+    by_voice = by_voice_field()
 
 
 class CancelForm(forms.Form):

@@ -34,6 +34,7 @@ from callouts.launch_preview import launch_preview
 from callouts.models import Callout, EscalationPolicy
 from callouts.services.callouts import (
     CalloutError,
+    UpdateSent,
     callout_add_people,
     callout_cancel,
     callout_close,
@@ -47,6 +48,19 @@ from units.sessions import not_activity, session_ends_at, session_locks_at
 
 LAUNCH = "callouts.launch_callout"
 VIEW = "callouts.view_callout"
+
+OPEN = Callout.OPEN_STATES
+# The states each action of the live page applies in (the services refuse the rest). Every box keeps its place
+# as the state changes; the page disables those that do not apply, and offers none once the callout has ended.
+ACTION_STATES = {
+    "escalate": (Callout.State.ACTIVE,),
+    "add_people": OPEN,
+    "resend": (Callout.State.ACTIVE, Callout.State.EXHAUSTED),
+    "update": OPEN,
+    "stand_down": OPEN,
+    "cancel": OPEN,
+    "close": OPEN,
+}
 
 
 def launch(request):
@@ -114,8 +128,10 @@ def live(request, callout_id):
     require(request, VIEW)
     live_callout = get_live(callout_id)
     context = {
-        "live": live_callout,
+        **live_context(request, live_callout),
         "can_act": request.user.has_perm(LAUNCH),
+        "actions": {name: {"states": " ".join(states), "on": live_callout.callout.state in states}
+                    for name, states in ACTION_STATES.items()},
         "add_people_form": AddPeopleForm(),
         "resend_form": ResendForm(initial={"channel": ContactMethod.Kind.VOICE}),
         "update_form": UpdateForm(),
@@ -132,10 +148,19 @@ def live(request, callout_id):
 def live_json(request, callout_id):
     require(request, VIEW)
     live_callout = get_live(callout_id)
-    html = render_to_string("admin/callouts/callout/_live.html", {"live": live_callout})
+    context = live_context(request, live_callout)
+    html = render_to_string("admin/callouts/callout/_live.html", context)
     locks_at = session_locks_at(request)
-    return JsonResponse({**lives.as_json(live_callout), "html": html, "problems": lives.console_problems(),
+    data = lives.as_json(live_callout, phones=context["can_see_numbers"])
+    return JsonResponse({**data, "html": html, "problems": lives.console_problems(),
                          "session_locks_at": locks_at.isoformat() if locks_at else None})
+
+
+def live_context(request, live_callout) -> dict:
+    """The live page's facts, and which of the people's pages and phone numbers this viewer may see."""
+    user = request.user
+    return {"live": live_callout, "can_view_people": user.has_perm("units.view_person"),
+            "can_see_numbers": user.has_perm("units.view_contactmethod")}
 
 
 def get_live(callout_id):
@@ -149,9 +174,12 @@ def get_live(callout_id):
 def escalate_now(request, callout_id):
     def perform(callout, data):
         callout = callout_escalate_now(callout=callout, actor=request.user)
+        live_callout = lives.live_callout(callout.pk)
         if callout.state == Callout.State.EXHAUSTED:
-            return "Every list has been alerted: the callout is exhausted."
-        return "Escalated: the next list is being alerted."
+            # Nobody more is coming: said as loudly as the page can, never as a success.
+            banner = live_callout.banner
+            return messages.ERROR, f"EXHAUSTED. {banner.text} {banner.action}: their numbers are below."
+        return f"Escalated: {live_callout.current_list or 'the next list'} is being alerted."
     return act(request, callout_id, None, perform)
 
 
@@ -175,17 +203,29 @@ def resend(request, callout_id):
 @require_POST
 def send_update(request, callout_id):
     def perform(callout, data):
-        sent = callout_send_update(callout=callout, text=data["text"], actor=request.user)
-        return f"Update sent: {sent} messages to those who accepted."
+        sent = callout_send_update(callout=callout, text=data["text"], actor=request.user, by_voice=data["by_voice"])
+        return sent_message("Update", sent)
     return act(request, callout_id, UpdateForm, perform)
 
 
 @require_POST
 def stand_down(request, callout_id):
     def perform(callout, data):
-        sent = callout_send_update(callout=callout, text=data["text"], actor=request.user, stand_down=True)
-        return f"Stand-down sent: {sent} messages to those who accepted."
+        sent = callout_send_update(callout=callout, text=data["text"], actor=request.user, stand_down=True,
+                                   by_voice=data["by_voice"])
+        return sent_message("Stand-down", sent)
     return act(request, callout_id, StandDownForm, perform)
+
+
+def sent_message(what: str, sent: UpdateSent):
+    """What an update or a stand-down did; a warning when someone who accepted got nothing."""
+    if not sent.people and not sent.unreached:
+        return messages.WARNING, f"Nobody who accepted is standing by: the {what.lower()} was not sent."
+    text = f"{what} sent to {sent.people} who accepted ({sent.messages} messages)."
+    if sent.unreached:
+        return messages.WARNING, (f"{text} Not sent to {', '.join(sent.unreached)}: no way to reach them but a "
+                                  "voice call. Tick \"Also by voice call\" or phone them.")
+    return text
 
 
 @require_POST
@@ -200,7 +240,7 @@ def cancel(request, callout_id):
 def close(request, callout_id):
     def perform(callout, data):
         callout_close(callout=callout, actor=request.user, outcome=data["outcome"])
-        return "Callout closed."
+        return "Callout closed; those who accepted are told to stand down."
     return act(request, callout_id, CloseForm, perform)
 
 
@@ -213,7 +253,9 @@ def act(request, callout_id, form_class, perform):
         messages.error(request, form_problem(form))
     else:
         try:
-            messages.success(request, perform(callout, form.cleaned_data if form else {}))
+            said = perform(callout, form.cleaned_data if form else {})
+            level, text = said if isinstance(said, tuple) else (messages.SUCCESS, said)
+            messages.add_message(request, level, text)
         except CalloutError as error:
             messages.error(request, str(error))
     return redirect("admin:callouts_callout_live", callout_id)

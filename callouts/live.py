@@ -3,32 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import phonenumbers
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.utils import timezone
 
+from callouts import live_texts
 from callouts.clock import db_now
 from callouts.health import clock_problems, timer_problems
+from callouts.live_texts import Banner
 from callouts.models import Callout, Delivery, Recipient
 from callouts.selectors import overdue_problems
+from callouts.services.callouts import OPERATOR_TIER, next_list
+from callouts.times import clock_time
 from units.models import ContactMethod, Membership
 
 
 @dataclass
 class ChannelCell:
+    """One person's messages by one channel: the alert's own state first, the updates beside it."""
+
     channel: str
     label: str
     deliveries: list[Delivery]
 
     @property
-    def latest(self) -> Delivery:
-        return self.deliveries[-1]
+    def alerts(self) -> list[Delivery]:
+        return [d for d in self.deliveries if d.kind == Delivery.Kind.ALERT]
+
+    @property
+    def updates(self) -> list[Delivery]:
+        return [d for d in self.deliveries if d.kind == Delivery.Kind.UPDATE]
+
+    @property
+    def latest(self) -> Delivery | None:
+        """The latest alert by this channel; None when the channel carried only updates."""
+        alerts = self.alerts
+        return alerts[-1] if alerts else None
 
     @property
     def history(self) -> str:
         return "; ".join(
-            f"{d.get_kind_display()} round {d.round}: {d.state} {timezone.localtime(d.sent_at or d.due_at):%H:%M:%S}"
+            f"{d.get_kind_display()} round {d.round}: {d.state} {clock_time(d.sent_at or d.due_at, seconds=True)}"
             + (f" ({d.error})" if d.error else "")
             for d in self.deliveries
         )
@@ -46,6 +62,56 @@ class PersonRow:
         shown = [Membership.Role(role).label] if role in Membership.Role.values and role != "member" else []
         return ", ".join(shown + self.recipient.qualifications)
 
+    @property
+    def phones(self) -> list[tuple[str, str]]:
+        """The person's phone numbers, each once, as (E.164 for a tel: link, as written for reading)."""
+        numbers = dict.fromkeys(m.address for m in self.recipient.person.contact_methods.all()
+                                if m.kind in ContactMethod.PHONE_KINDS)
+        return [(number, readable_phone(number)) for number in numbers]
+
+    @property
+    def updates(self) -> list[Delivery]:
+        return sorted((d for cell in self.cells if cell for d in cell.updates), key=lambda d: (d.due_at, d.id))
+
+    @property
+    def last_update_at(self) -> datetime | None:
+        updates = self.updates
+        return updates[-1].due_at if updates else None
+
+    @property
+    def arrives_at(self) -> datetime | None:
+        """When someone who accepted with an ETA said they would be there."""
+        recipient = self.recipient
+        if recipient.response != Recipient.Response.ACCEPT or recipient.eta_minutes is None or recipient.stood_down:
+            return None
+        return recipient.responded_at + timedelta(minutes=recipient.eta_minutes)
+
+    @property
+    def stand_down_untold(self) -> bool:
+        """Stood down, but no message was made for them (a voice call was their only way and was not asked for)."""
+        stood_down_at = self.recipient.stood_down_at
+        return self.recipient.stood_down and not any(d.due_at >= stood_down_at for d in self.updates)
+
+    @property
+    def not_answering(self) -> bool:
+        recipient = self.recipient
+        return (recipient.notified_at is not None and recipient.response == Recipient.Response.NONE
+                and recipient.tier_position < OPERATOR_TIER)
+
+    @property
+    def unreachable(self) -> bool:
+        """Every alert to them failed for good: only a phone call by hand can reach them now."""
+        states = {d.state for cell in self.cells if cell for d in cell.alerts}
+        return Delivery.State.FAILED in states and states <= {Delivery.State.FAILED, Delivery.State.CANCELLED}
+
+
+def readable_phone(number: str) -> str:
+    try:
+        parsed = phonenumbers.parse(number, None)
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return number
+
 
 @dataclass
 class TierGroup:
@@ -56,6 +122,14 @@ class TierGroup:
     rows: list[PersonRow] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class NextList:
+    """What the next escalation alerts: a list by name, in this round or the next."""
+
+    name: str
+    round: int
+
+
 @dataclass
 class LiveCallout:
     callout: Callout
@@ -63,6 +137,7 @@ class LiveCallout:
     channels: list[tuple[str, str]]
     tiers: list[TierGroup]
     counts: dict[str, int]
+    next_list: NextList | None = None
 
     @property
     def need(self) -> str:
@@ -75,7 +150,42 @@ class LiveCallout:
     @property
     def until_escalation(self) -> str:
         left = (self.callout.escalate_at - self.now).total_seconds()
-        return clock(left) if left >= 0 else f"overdue by {clock(-left)}"
+        return f"in {clock(left)}" if left >= 0 else f"overdue by {clock(-left)}"
+
+    @property
+    def rows(self) -> list[PersonRow]:
+        return [row for tier in self.tiers for row in tier.rows]
+
+    @property
+    def stood_down(self) -> int:
+        return sum(row.recipient.stood_down for row in self.rows)
+
+    @property
+    def phone_round(self) -> list[PersonRow]:
+        """Everyone alerted who has not answered, in list order and then their place on it: whom to phone."""
+        return [row for row in self.rows if row.not_answering] if self.callout.is_open else []
+
+    @property
+    def current_list(self) -> str:
+        callout = self.callout
+        names = [t.name for t in self.tiers if t.position == callout.current_tier and t.position < OPERATOR_TIER]
+        return names[0] if names else ""
+
+    @property
+    def operators_alerted(self) -> bool:
+        return any(tier.position >= OPERATOR_TIER for tier in self.tiers)
+
+    @property
+    def banner(self) -> Banner:
+        return live_texts.banner(self)
+
+    @property
+    def escalate_what(self) -> str:
+        return live_texts.escalate_what(self)
+
+    @property
+    def escalate_confirm(self) -> str:
+        return live_texts.escalate_confirm(self)
 
 
 def clock(seconds: float) -> str:
@@ -100,10 +210,12 @@ def with_counts(callouts: QuerySet[Callout]) -> QuerySet[Callout]:
 
 
 def live_callout(callout_id: int) -> LiveCallout:
-    """A callout with everyone on it and every delivery to them, in three queries whatever its size."""
+    """A callout with everyone on it, their phone numbers and every delivery to them, in four queries whatever its
+    size."""
     callout = Callout.objects.select_related("unit", "launched_by").get(pk=callout_id)
     recipients = list(
-        callout.recipients.select_related("person").prefetch_related("deliveries").order_by("tier_position", "id")
+        callout.recipients.select_related("person").prefetch_related("deliveries", "person__contact_methods")
+        .order_by("tier_position", "id")
     )
     used = {d.channel for r in recipients for d in r.deliveries.all()}
     channels = [(kind, label) for kind, label in ContactMethod.Kind.choices if kind in used]
@@ -118,7 +230,20 @@ def live_callout(callout_id: int) -> LiveCallout:
         group.alerted = group.alerted or recipient.notified_at is not None
         group.rows.append(PersonRow(recipient, cells_for(recipient, channels)))
     return LiveCallout(callout=callout, now=db_now(), channels=channels, tiers=list(tiers.values()),
-                       counts=count_answers(recipients))
+                       counts=count_answers(recipients), next_list=upcoming(callout, recipients))
+
+
+def upcoming(callout: Callout, recipients: list[Recipient]) -> NextList | None:
+    """The list the next escalation of an active callout alerts, as the escalation itself decides it."""
+    if callout.state != Callout.State.ACTIVE:
+        return None
+    found = next_list(callout, (r.tier_position for r in recipients))
+    if found is None:
+        return None
+    round_, position = found
+    on_it = [r for r in recipients if r.tier_position == position]
+    named = next((r for r in on_it if not r.added_by_operator), on_it[0])
+    return NextList(name=named.tier_name, round=round_)
 
 
 def cells_for(recipient: Recipient, channels: list[tuple[str, str]]) -> list[ChannelCell | None]:
@@ -142,7 +267,8 @@ def count_answers(recipients: list[Recipient]) -> dict[str, int]:
     return counts
 
 
-def as_json(live: LiveCallout) -> dict:
+def as_json(live: LiveCallout, *, phones: bool) -> dict:
+    """The live page's facts; people's phone numbers only for a viewer who may see contact methods."""
     callout = live.callout
     return {
         "id": callout.pk,
@@ -156,15 +282,18 @@ def as_json(live: LiveCallout) -> dict:
         "round": callout.round,
         "need": live.need,
         "counts": live.counts,
+        "banner": {"label": live.banner.label, "text": live.banner.text, "action": live.banner.action},
+        "next_list": {"name": live.next_list.name, "round": live.next_list.round} if live.next_list else None,
+        "phone_round": [row.recipient.pk for row in live.phone_round],
         "tiers": [
             {"position": t.position, "name": t.name, "alerted": t.alerted, "current": t.current,
-             "people": [person_json(row) for row in t.rows]}
+             "people": [person_json(row, phones=phones) for row in t.rows]}
             for t in live.tiers
         ],
     }
 
 
-def person_json(row: PersonRow) -> dict:
+def person_json(row: PersonRow, *, phones: bool) -> dict:
     recipient = row.recipient
     return {
         "recipient": recipient.pk,
@@ -177,6 +306,9 @@ def person_json(row: PersonRow) -> dict:
         "note": recipient.note,
         "response_channel": recipient.response_channel,
         "responded_at": recipient.responded_at.isoformat() if recipient.responded_at else None,
+        "arrives_at": row.arrives_at.isoformat() if row.arrives_at else None,
+        "stood_down_at": recipient.stood_down_at.isoformat() if recipient.stood_down else None,
+        "phones": [number for number, _ in row.phones] if phones else None,
         "channels": {
             cell.channel: [
                 {"kind": d.kind, "state": d.state, "round": d.round, "due_at": d.due_at.isoformat(),

@@ -218,6 +218,9 @@ class Recipient(models.Model):
     added_by_operator = models.BooleanField(
         default=False, help_text="Added by hand: alerted until they answer or the callout ends, even once filled."
     )
+    stood_down_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this person, having accepted, was last told to stand down."
+    )
 
     class Meta:
         ordering = ["callout", "tier_position", "id"]
@@ -225,6 +228,11 @@ class Recipient(models.Model):
 
     def __str__(self):
         return f"{self.person} on {self.callout}"
+
+    @property
+    def stood_down(self) -> bool:
+        """Told to stand down since their latest answer: an accept given after a stand-down stands again."""
+        return self.stood_down_at is not None and (self.responded_at is None or self.stood_down_at >= self.responded_at)
 
 
 class ResponseRecord(models.Model):

@@ -136,8 +136,8 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         callout_escalate_now(callout=callout, actor=request.user)
         return self.shaped(callout)
 
-    @extend_schema(summary="Cancel a callout", description="Everyone who accepted is told to stand down. "
-                   "Operators only.",
+    @extend_schema(summary="Cancel a callout", description="Everyone who accepted, and was not stood down "
+                   "already, is told to stand down. Operators only.",
                    request=CancelSerializer, responses={200: CalloutSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], filter_backends=[])
     def cancel(self, request, pk=None):
@@ -147,7 +147,9 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         callout_cancel(callout=callout, actor=request.user, reason=reason)
         return self.shaped(callout)
 
-    @extend_schema(summary="Close a callout with its outcome", description="Operators only.", request=CloseSerializer,
+    @extend_schema(summary="Close a callout with its outcome", description="Everyone who accepted, and was not "
+                   "stood down already, is told to stand down; the outcome is not sent. Operators only.",
+                   request=CloseSerializer,
                    responses={200: CalloutSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"], filter_backends=[])
     def close(self, request, pk=None):

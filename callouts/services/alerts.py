@@ -13,8 +13,13 @@ from units.models import ContactMethod
 
 
 def notify(callout: Callout, recipients, now: datetime, kind: str = Delivery.Kind.ALERT, sequence: int = 0,
-           text: str = "") -> list[Delivery]:
-    """Create one delivery per contact method of every recipient still waiting, by their own rule."""
+           text: str = "", by_voice: bool = False) -> list[Delivery]:
+    """Create one delivery per contact method of every recipient still waiting, by their own rule. ``recipients``
+    is a queryset for an alert (those who answered are left out) and any iterable of recipients for an update.
+
+    An alert uses every channel. An update uses a voice call only when ``by_voice``: a call is the one channel
+    that cannot wait to be read, and a robot reading an update aloud at 3 a.m. is asked for, never a default.
+    """
     recipients = list(recipients.filter(response=Recipient.Response.NONE) if kind == Delivery.Kind.ALERT
                       else recipients)
     Recipient.objects.filter(id__in=[r.id for r in recipients], notified_at__isnull=True).update(notified_at=now)
@@ -24,6 +29,8 @@ def notify(callout: Callout, recipients, now: datetime, kind: str = Delivery.Kin
     deliveries = []
     for recipient in recipients:
         for method in methods.get(recipient.person_id, ()):
+            if kind != Delivery.Kind.ALERT and method.kind == ContactMethod.Kind.VOICE and not by_voice:
+                continue
             subject, body = messages.compose(callout, method.kind, kind=kind, text=text, recipient_id=recipient.id)
             deliveries.append(Delivery(
                 recipient=recipient, kind=kind, round=callout.round, sequence=sequence, channel=method.kind,

@@ -8,9 +8,12 @@ act on one callout and a restart loses nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 
 from callouts import messages
 from callouts.clock import db_now
@@ -117,30 +120,36 @@ def freeze_recipients(callout: Callout, now: datetime) -> list[Recipient]:
     return Recipient.objects.bulk_create(recipients)
 
 
+def next_list(callout: Callout, positions: Iterable[int]) -> tuple[int, int] | None:
+    """What the callout's next escalation alerts, as (round, list position): the next list with anyone on it,
+    past the last the first again while the policy repeats; None when the next escalation exhausts the callout.
+
+    ``positions`` are the list positions of the callout's recipients. The live page asks this too, so what it
+    says comes next is what the escalation does.
+    """
+    lists = sorted({position for position in positions if position < OPERATOR_TIER})
+    if later := [position for position in lists if position > callout.current_tier]:
+        return callout.round, later[0]
+    if lists and callout.round <= callout.frozen_policy.repeat_count:
+        return callout.round + 1, lists[0]
+    return None
+
+
 def alert_next_tier(callout: Callout, now: datetime) -> None:
     """Alert the next list with anyone on it; past the last, repeat or fall back. Caller holds the row."""
-    positions = sorted(set(
-        callout.recipients.filter(tier_position__gt=callout.current_tier, tier_position__lt=OPERATOR_TIER)
-        .values_list("tier_position", flat=True)
-    ))
-    if positions:
-        position = positions[0]
-        callout.current_tier = position
-        callout.escalate_at = now + timedelta(seconds=wait_seconds(callout, position))
-        callout.save(update_fields=["current_tier", "escalate_at"])
-        notify(callout, callout.recipients.filter(tier_position=position), now)
-    elif callout.round <= callout.frozen_policy.repeat_count and callout.recipients.exists():
-        callout.round += 1
-        callout.current_tier = 0
-        callout.save(update_fields=["round", "current_tier"])
-        alert_next_tier(callout, now)
-    else:
+    upcoming = next_list(callout, callout.recipients.order_by().values_list("tier_position", flat=True).distinct())
+    if upcoming is None:
         callout.state = Callout.State.EXHAUSTED
         callout.escalate_at = None
         callout.save(update_fields=["state", "escalate_at"])
         audit_event(event="callout_exhausted", target=callout, message="Every list exhausted")
         if callout.frozen_policy.fallback_to_operators:
             alert_operators(callout, now)
+        return
+    callout.round, callout.current_tier = upcoming
+    callout.escalate_at = now + timedelta(seconds=wait_seconds(callout, callout.current_tier))
+    callout.save(update_fields=["round", "current_tier", "escalate_at"])
+    notify(callout, callout.recipients.filter(tier_position=callout.current_tier), now)
 
 
 def wait_seconds(callout: Callout, position: int) -> int:
@@ -159,7 +168,7 @@ def alert_operators(callout: Callout, now: datetime) -> None:
     ])
     text = f"Callout for {callout.unit} could not be filled: every list exhausted. Phone round now."
     notify(callout, Recipient.objects.filter(id__in=[r.id for r in added]), now, kind=Delivery.Kind.UPDATE,
-           sequence=900 + callout.round, text=text)
+           sequence=900 + callout.round, text=text, by_voice=True)  # the policy promises them a phone call
 
 
 def escalations_due(*, now: datetime | None = None, limit: int = 50) -> int:
@@ -260,18 +269,40 @@ def hopeless(callout: Callout, recipients: list[Recipient]) -> bool:
 
 
 def callout_cancel(*, callout: Callout, actor, reason: str) -> Callout:
-    """Cancel, and tell everyone who had accepted to stand down."""
+    """Cancel, and tell everyone who accepted, and was not stood down since, to stand down."""
     with transaction.atomic():
         callout = close(callout, actor, Callout.State.CANCELLED, reason, "callout_cancelled")
-        accepted = callout.recipients.filter(response=Recipient.Response.ACCEPT)
-        notify(callout, accepted, db_now(), kind=Delivery.Kind.UPDATE,
-               sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=f"STAND DOWN: callout cancelled. {reason}")
+        tell_to_stand_down(callout, not_stood_down(callout), callout.closed_at,
+                           f"STAND DOWN: callout cancelled. {reason}")
         transaction.on_commit(dispatch_soon)
     return callout
 
 
 def callout_close(*, callout: Callout, actor, outcome: str) -> Callout:
-    return close(callout, actor, Callout.State.CLOSED, outcome, "callout_closed")
+    """Close with the outcome, and tell everyone who accepted, and was not stood down since, to stand down.
+
+    The outcome is the operators' record and is not sent: it may name victims and suspects.
+    """
+    with transaction.atomic():
+        callout = close(callout, actor, Callout.State.CLOSED, outcome, "callout_closed")
+        tell_to_stand_down(callout, not_stood_down(callout), callout.closed_at, "STAND DOWN: callout closed.")
+        transaction.on_commit(dispatch_soon)
+    return callout
+
+
+def not_stood_down(callout: Callout):
+    """Who accepted and has not been told to stand down since their answer."""
+    return callout.recipients.filter(response=Recipient.Response.ACCEPT).filter(
+        Q(stood_down_at__isnull=True) | Q(stood_down_at__lt=F("responded_at")))
+
+
+def tell_to_stand_down(callout: Callout, recipients: Iterable[Recipient], now: datetime, text: str,
+                       by_voice: bool = False) -> list[Delivery]:
+    """Tell ``recipients`` to stand down, and record that they were: the live page shows them stood down."""
+    recipients = list(recipients)
+    Recipient.objects.filter(id__in=[recipient.id for recipient in recipients]).update(stood_down_at=now)
+    return notify(callout, recipients, now, kind=Delivery.Kind.UPDATE,
+                  sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=text, by_voice=by_voice)
 
 
 def close(callout: Callout, actor, state: str, outcome: str, event: str) -> Callout:
@@ -336,18 +367,41 @@ def callout_resend_unanswered(*, callout: Callout, channel: str, actor) -> int:
     return len(created)
 
 
-def callout_send_update(*, callout: Callout, text: str, actor, stand_down: bool = False) -> int:
-    """Send an update, or a stand-down, to everyone who has accepted."""
+@dataclass(frozen=True)
+class UpdateSent:
+    """What an update or a stand-down did: messages made, to how many people, and who had no channel it uses."""
+
+    messages: int
+    people: int
+    unreached: list[str]
+
+
+def callout_send_update(*, callout: Callout, text: str, actor, stand_down: bool = False,
+                        by_voice: bool = False) -> UpdateSent:
+    """Send an update, or a stand-down, to everyone who has accepted and not been stood down since; by voice call
+    too only if ``by_voice``.
+
+    A callout that has ended stood everyone down when it ended, so it takes no more messages.
+    """
     with transaction.atomic(), acting(actor):
         callout = Callout.objects.select_for_update().get(pk=callout.pk)
-        text = f"STAND DOWN. {text}" if stand_down else text
-        accepted = callout.recipients.filter(response=Recipient.Response.ACCEPT)
-        created = notify(callout, accepted, db_now(), kind=Delivery.Kind.UPDATE,
-                         sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=text)
+        if not callout.is_open:
+            raise CalloutError(f"This callout is {callout.get_state_display().lower()}: those who accepted were "
+                               "told to stand down when it ended.")
+        now = db_now()
+        accepted = list(not_stood_down(callout).select_related("person"))
+        if stand_down:
+            text = f"STAND DOWN. {text}".strip()
+            created = tell_to_stand_down(callout, accepted, now, text, by_voice)
+        else:
+            created = notify(callout, accepted, now, kind=Delivery.Kind.UPDATE,
+                             sequence=next_sequence(callout, Delivery.Kind.UPDATE), text=text, by_voice=by_voice)
+        reached = {delivery.recipient_id for delivery in created}
         audit_event(event="callout_stand_down" if stand_down else "callout_update", target=callout, actor=actor,
-                    message=text, data={"deliveries": len(created)})
+                    message=text, data={"deliveries": len(created), "by_voice": by_voice})
         transaction.on_commit(dispatch_soon)
-    return len(created)
+    return UpdateSent(messages=len(created), people=len(reached),
+                      unreached=[str(r.person) for r in accepted if r.id not in reached])
 
 
 def locked_open(callout: Callout) -> Callout:

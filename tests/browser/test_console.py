@@ -92,7 +92,6 @@ def test_an_operator_launches_a_callout_and_watches_the_answers_arrive(browser, 
     assert re.fullmatch(r"Updated \d\d:\d\d:\d\d; updates every 2 seconds\.", text_of(driver, "live-status"))
     assert re.search(r"locks at \d\d:\d\d \(in \d+:\d\d\)", text_of(driver, "session-lock"))  # 24-hour clock
     assert not driver.find_element(By.ID, "callout-banner").is_displayed()
-    browser.screenshot("live-callout.png")
 
 
 def test_a_live_page_left_alone_locks_when_the_session_ends_and_says_so(browser, client, dispatcher, tsu, settings):

@@ -144,7 +144,8 @@ def test_a_key_pressed_after_the_callout_closed_is_refused_politely(client, call
 def test_an_update_call_is_read_out_without_a_menu(client, callout, operator):
     ann_recipient = ann(callout)
     callout_respond(recipient=ann_recipient, response="accept", channel="app")
-    callout_send_update(callout=callout, text="Subject found safe", actor=operator, stand_down=True)
+    callout_send_update(callout=callout, text="Subject found safe", actor=operator, stand_down=True,
+                        by_voice=True)  # an update goes by call only when the operator asks
     update = Delivery.objects.get(recipient=ann_recipient, kind="update", channel="voice")
     twiml = twilio_posts(client, "twilio_voice_call", update)
     assert twiml.find("Gather") is None

@@ -11,9 +11,11 @@
   var lastKeepalive = Date.now();
   var KEEPALIVE_EVERY = 30000;
 
-  // The 24-hour clock, as the rest of the console and the control room use, whatever the browser's locale.
+  // The 24-hour clock in the operator's zone (the server's TIME_ZONE), as the rest of the page shows times,
+  // whatever the browser's locale and zone.
   function timeOfDay(date, seconds) {
     var options = {hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+    if (live.dataset.timeZone) { options.timeZone = live.dataset.timeZone; }
     if (seconds) { options.second = "2-digit"; }
     return date.toLocaleTimeString([], options);
   }
@@ -30,7 +32,7 @@
     });
     live.querySelectorAll("[data-until]").forEach(function (el) {
       var left = (Date.parse(el.dataset.until) - now) / 1000;
-      el.textContent = left >= 0 ? clock(left) : "overdue by " + clock(-left);
+      el.textContent = left >= 0 ? "in " + clock(left) : "overdue by " + clock(-left);
     });
     showLock(now);
   }
@@ -60,10 +62,24 @@
     again.textContent = "Log in again";
     lock.append(again);
   }
+  // Every action box keeps its place as the state changes (nothing jumps under the pointer): those the new state
+  // does not allow are disabled, saying why. "Escalate now" says, and asks, what it would do now.
   function showActions() {
-    var state = live.querySelector("[data-state]").dataset.state;
+    var shown = live.querySelector("[data-state]");
+    var state = shown.dataset.state;
+    var escalate = document.getElementById("action-escalate");
+    if (escalate) {
+      escalate.dataset.confirm = shown.dataset.escalateConfirm;
+      escalate.querySelector(".callout-action-what").dataset.what = shown.dataset.escalateWhat;
+    }
     document.querySelectorAll("form[data-states]").forEach(function (form) {
-      form.hidden = form.dataset.states.split(" ").indexOf(state) < 0;
+      var off = form.dataset.states.split(" ").indexOf(state) < 0;
+      var what = form.querySelector(".callout-action-what");
+      form.querySelector("fieldset").disabled = off;
+      form.classList.toggle("callout-action-off", off);
+      what.classList.toggle("callout-action-note", off);
+      // The reason takes the place of the description, so the box keeps its size.
+      what.textContent = off ? "Not while the callout is " + shown.dataset.stateLabel + "." : what.dataset.what;
     });
   }
   function showProblems(problems) {
