@@ -253,6 +253,24 @@ class ResponseRecord(models.Model):
         return f"{self.recipient.person}: {self.response} by {self.channel}"
 
 
+class InboundReply(models.Model):
+    """A text someone sent back to an alert, as it came: the live page shows the operator those the system could
+    not understand (the sender was only sent the help text)."""
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="inbound_replies")
+    channel = models.CharField(max_length=10)
+    body = models.CharField(max_length=1600)  # Twilio's longest message
+    understood = models.BooleanField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        verbose_name_plural = "inbound replies"
+
+    def __str__(self):
+        return f"{self.recipient.person} by {self.channel}: {self.body[:40]}"
+
+
 class Delivery(models.Model):
     """One message to one address; its state only moves forward (GoAlert's outgoing-message machine)."""
 

@@ -22,6 +22,7 @@ from callouts.models import Callout, Delivery, Recipient
 from callouts.replies import MAX_ETA_MINUTES, Reply, parse_sms_reply
 from callouts.selectors import recipient_for_phone
 from callouts.services.callouts import CalloutError, callout_respond
+from callouts.services.replies import reply_received
 from callouts.twilio_auth import twilio_signed
 from units.access import ACCOUNT_DISABLED, may_act, response_refused
 from units.models import ContactMethod
@@ -45,10 +46,11 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
     elif not may_act(recipient.person.user):
         response_refused(person=recipient.person, target=recipient.callout, channel="sms")
         text = SMS_DISABLED
-    elif reply is None:
-        text = SMS_HELP
     else:
-        text = sms_answer(recipient, reply)
+        # Kept whatever it says: the operator sees a text the system could not read ("on my way") on the timeline.
+        reply_received(recipient=recipient, channel="sms", body=request.POST.get("Body", ""),
+                       understood=reply is not None, actor=recipient.person.user)
+        text = SMS_HELP if reply is None else sms_answer(recipient, reply)
     response = MessagingResponse()
     response.message(text)
     return twiml(response)

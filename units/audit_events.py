@@ -22,6 +22,7 @@ EVENT_NAMES = {
     "callout_escalated": "Escalated",
     "callout_exhausted": "Every list exhausted",
     "callout_response": "Answer",
+    "callout_reply_not_understood": "Reply not understood",
     "callout_filled": "Need met",
     "callout_reopened": "Need no longer met",
     "callout_people_added": "People added",
@@ -30,6 +31,8 @@ EVENT_NAMES = {
     "callout_stand_down": "Stood down",
     "callout_cancelled": "Callout cancelled",
     "callout_closed": "Callout closed",
+    "after_action_viewed": "After-action report viewed",
+    "after_action_exported": "After-action report exported",
     # Field reports
     "report_submitted": "Report submitted",
     "report_amended": "Report amended",

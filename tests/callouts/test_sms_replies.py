@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from callouts import tasks
-from callouts.models import Callout, ResponseRecord
+from callouts.models import Callout, InboundReply, ResponseRecord
 from callouts.replies import MAX_ETA_MINUTES, Reply, parse_sms_reply
 from callouts.services.callouts import callout_cancel, callout_launch
 
@@ -137,6 +137,26 @@ def test_anything_else_gets_help_and_records_nothing(client, k9, callout):
     reply = answer_to(text(client, number(k9.people["Ann"]), "On my way?"))
     assert reply == "Reply Y to accept, Y 15 for ETA 15 min, N to decline."
     assert not ResponseRecord.objects.exists()
+
+
+def test_a_text_not_understood_is_kept_for_the_operator_and_audited(client, k9, callout):
+    text(client, number(k9.people["Ann"]), "On my way, 10 mins")
+    kept = InboundReply.objects.get()
+    assert (kept.recipient.person.full_name, kept.channel, kept.body, kept.understood) == (
+        "Ann", "sms", "On my way, 10 mins", False)
+    entry = LogEntry.objects.get(additional_data__event="callout_reply_not_understood")
+    assert (entry.object_pk, entry.changes_text) == (str(callout.pk), "Ann: On my way, 10 mins")
+
+
+def test_an_answer_is_kept_as_it_came_too(client, k9, callout):
+    text(client, number(k9.people["Ben"]), "y 15")
+    assert list(InboundReply.objects.values_list("body", "understood")) == [("y 15", True)]
+    assert not LogEntry.objects.filter(additional_data__event="callout_reply_not_understood").exists()
+
+
+def test_a_text_from_a_number_on_no_callout_is_not_kept(client, callout):
+    text(client, "+447911999999", "hello")
+    assert not InboundReply.objects.exists()
 
 
 def test_an_unknown_number_gets_a_polite_reply(client, callout):
