@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from callouts import admin_views
+from callouts import admin_after_action, admin_views
 from callouts.clock import db_now
 from callouts.live import with_counts
 from callouts.models import (
@@ -167,6 +167,10 @@ class CalloutAdmin(ReadOnlyAdmin):
             path("<int:callout_id>/stand-down/", view(views.stand_down), name="callouts_callout_stand_down"),
             path("<int:callout_id>/cancel/", view(views.cancel), name="callouts_callout_cancel"),
             path("<int:callout_id>/close/", view(views.close), name="callouts_callout_close"),
+            path("<int:callout_id>/after-action/", view(admin_after_action.after_action),
+                 name="callouts_callout_after_action"),
+            path("<int:callout_id>/after-action.csv", view(admin_after_action.after_action_export),
+                 name="callouts_callout_after_action_csv"),
             *super().get_urls(),
         ]
 

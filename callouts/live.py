@@ -6,17 +6,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import phonenumbers
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
 from callouts import live_texts
 from callouts.clock import db_now
 from callouts.health import clock_problems, timer_problems
 from callouts.live_texts import Banner
-from callouts.models import Callout, Delivery, Recipient
+from callouts.models import Callout, Delivery, InboundReply, Recipient, ResponseRecord
 from callouts.selectors import overdue_problems
 from callouts.services.callouts import OPERATOR_TIER, next_list
+from callouts.timeline import Event, callout_timeline
 from callouts.times import clock_time
 from units.models import ContactMethod, Membership
+
+# The live page shows the newest events; the after-action report has them all.
+LIVE_TIMELINE_EVENTS = 30
 
 
 @dataclass
@@ -93,6 +97,15 @@ class PersonRow:
         return self.recipient.stood_down and not any(d.due_at >= stood_down_at for d in self.updates)
 
     @property
+    def unread_reply(self) -> InboundReply | None:
+        """The latest text from them the system could not understand, unless they have answered since."""
+        replies = [reply for reply in self.recipient.inbound_replies.all() if not reply.understood]
+        answered_at = self.recipient.responded_at
+        if replies and (answered_at is None or replies[-1].received_at > answered_at):
+            return replies[-1]
+        return None
+
+    @property
     def not_answering(self) -> bool:
         recipient = self.recipient
         return (recipient.notified_at is not None and recipient.response == Recipient.Response.NONE
@@ -138,6 +151,7 @@ class LiveCallout:
     tiers: list[TierGroup]
     counts: dict[str, int]
     next_list: NextList | None = None
+    timeline: list[Event] = field(default_factory=list)
 
     @property
     def need(self) -> str:
@@ -151,6 +165,11 @@ class LiveCallout:
     def until_escalation(self) -> str:
         left = (self.callout.escalate_at - self.now).total_seconds()
         return f"in {clock(left)}" if left >= 0 else f"overdue by {clock(-left)}"
+
+    @property
+    def latest_events(self) -> list[Event]:
+        """The timeline's newest events first, as many as the live page shows."""
+        return self.timeline[::-1][:LIVE_TIMELINE_EVENTS]
 
     @property
     def rows(self) -> list[PersonRow]:
@@ -210,12 +229,14 @@ def with_counts(callouts: QuerySet[Callout]) -> QuerySet[Callout]:
 
 
 def live_callout(callout_id: int) -> LiveCallout:
-    """A callout with everyone on it, their phone numbers and every delivery to them, in four queries whatever its
-    size."""
+    """A callout with everyone on it, their phone numbers, every delivery to them, every answer and reply, and its
+    timeline, in eight queries whatever its size."""
     callout = Callout.objects.select_related("unit", "launched_by").get(pk=callout_id)
     recipients = list(
-        callout.recipients.select_related("person").prefetch_related("deliveries", "person__contact_methods")
-        .order_by("tier_position", "id")
+        callout.recipients.select_related("person").prefetch_related(
+            "deliveries", "person__contact_methods", "inbound_replies",
+            Prefetch("history", queryset=ResponseRecord.objects.select_related("actor")),
+        ).order_by("tier_position", "id")
     )
     used = {d.channel for r in recipients for d in r.deliveries.all()}
     channels = [(kind, label) for kind, label in ContactMethod.Kind.choices if kind in used]
@@ -230,7 +251,8 @@ def live_callout(callout_id: int) -> LiveCallout:
         group.alerted = group.alerted or recipient.notified_at is not None
         group.rows.append(PersonRow(recipient, cells_for(recipient, channels)))
     return LiveCallout(callout=callout, now=db_now(), channels=channels, tiers=list(tiers.values()),
-                       counts=count_answers(recipients), next_list=upcoming(callout, recipients))
+                       counts=count_answers(recipients), next_list=upcoming(callout, recipients),
+                       timeline=callout_timeline(callout, recipients))
 
 
 def upcoming(callout: Callout, recipients: list[Recipient]) -> NextList | None:

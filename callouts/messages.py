@@ -6,11 +6,19 @@ from django.conf import settings
 from django.core import signing
 
 LINK_SALT = "callouts.respond"
+# How every stand-down's text starts (the services write it; the timeline tells a stand-down from an update by it).
+STAND_DOWN = "STAND DOWN"
+UPDATE_SUFFIX = ": update"
 
 
 def response_link(recipient_id: int, response: str) -> str:
     token = signing.dumps({"r": recipient_id, "a": response}, salt=LINK_SALT, compress=True)
     return f"{settings.SITE_URL}/respond/{token}/"
+
+
+def is_stand_down(subject: str, body: str) -> bool:
+    """Whether an update's stored subject and body (as ``compose`` made them) carry a stand-down."""
+    return body.startswith(f"{subject.removesuffix(UPDATE_SUFFIX)}: {STAND_DOWN}")
 
 
 def compose(callout, channel: str, *, kind: str = "alert", text: str = "", recipient_id: int | None = None,
@@ -19,7 +27,7 @@ def compose(callout, channel: str, *, kind: str = "alert", text: str = "", recip
     reference = f" [{callout.incident_ref}]" if callout.incident_ref else ""
     subject = f"{'DRILL ' if callout.exercise else ''}CALLOUT {unit.code.upper()}{reference}"
     if kind != "alert":
-        return f"{subject}: update", f"{subject}: {text}"
+        return f"{subject}{UPDATE_SUFFIX}", f"{subject}: {text}"
     if channel == "voice":
         return subject, (f"This is Muster. {'This is a drill. ' if callout.exercise else ''}Callout for {unit.name}. "
                          f"{callout.message}")

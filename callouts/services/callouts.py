@@ -273,7 +273,7 @@ def callout_cancel(*, callout: Callout, actor, reason: str) -> Callout:
     with transaction.atomic():
         callout = close(callout, actor, Callout.State.CANCELLED, reason, "callout_cancelled")
         tell_to_stand_down(callout, not_stood_down(callout), callout.closed_at,
-                           f"STAND DOWN: callout cancelled. {reason}")
+                           f"{messages.STAND_DOWN}: callout cancelled. {reason}")
         transaction.on_commit(dispatch_soon)
     return callout
 
@@ -285,7 +285,8 @@ def callout_close(*, callout: Callout, actor, outcome: str) -> Callout:
     """
     with transaction.atomic():
         callout = close(callout, actor, Callout.State.CLOSED, outcome, "callout_closed")
-        tell_to_stand_down(callout, not_stood_down(callout), callout.closed_at, "STAND DOWN: callout closed.")
+        tell_to_stand_down(callout, not_stood_down(callout), callout.closed_at,
+                           f"{messages.STAND_DOWN}: callout closed.")
         transaction.on_commit(dispatch_soon)
     return callout
 
@@ -391,7 +392,7 @@ def callout_send_update(*, callout: Callout, text: str, actor, stand_down: bool 
         now = db_now()
         accepted = list(not_stood_down(callout).select_related("person"))
         if stand_down:
-            text = f"STAND DOWN. {text}".strip()
+            text = f"{messages.STAND_DOWN}. {text}".strip()
             created = tell_to_stand_down(callout, accepted, now, text, by_voice)
         else:
             created = notify(callout, accepted, now, kind=Delivery.Kind.UPDATE,

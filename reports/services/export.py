@@ -2,7 +2,6 @@
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
@@ -10,28 +9,10 @@ from django.db.models import QuerySet
 
 from reports.models import Report
 from units.audit import audit_event
+from units.spreadsheet import csv_cell
 
 EXPORT_PERMISSION = "reports.export_report"
 FIXED_COLUMNS = ["id", "type", "version", "state", "submitted_at", "area", "author", "grading", "summary"]
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str | int | float:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, list):
-        value = "; ".join(str(item) if not isinstance(item, dict) else json.dumps(item) for item in value)
-    elif isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 def promoted_columns(reports: Iterable[Report]) -> list[str]:
     columns = []
     for report in reports:
