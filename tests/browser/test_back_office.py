@@ -15,7 +15,6 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
-from callouts.models import Heartbeat
 from callouts.services.callouts import callout_cancel, callout_close, callout_launch, callout_send_update
 from reports.models import Area, ReportType, ReportTypeVersion, ReviewPolicy, ReviewTask
 from reports.services.filing import Place, report_submit
@@ -31,13 +30,6 @@ MISSING_PERSON = importlib.import_module("reports.migrations.0002_report_types")
 @pytest.fixture(autouse=True)
 def tasks_at_once(eager_tasks):
     """Alerts, circulation and the review are set up as soon as their transaction commits."""
-
-
-@pytest.fixture
-def timers_running(db):
-    """What a running worker and beat leave: a heartbeat and a sweep just now (no red banner)."""
-    for name in ("worker", "sweep"):
-        Heartbeat.objects.create(name=name, beat_at=timezone.now())
 
 
 def whole_page_screenshot(browser, name: str) -> None:

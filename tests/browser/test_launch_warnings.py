@@ -10,23 +10,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
-from callouts.models import Callout, EscalationPolicy, Heartbeat, NeedRequirement
+from callouts.models import Callout, EscalationPolicy, NeedRequirement
 from callouts.services.callouts import escalations_due
 from tests.browser.console_steps import launch_checked, warning_lines
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership
 
-
-@pytest.fixture(autouse=True)
-def tasks_at_once(eager_tasks):
-    """Alerts go as soon as a launch commits, as they would with a worker running."""
-
-
-@pytest.fixture(autouse=True)
-def timers_running(db):
-    """What a running worker and beat leave: a heartbeat and a sweep just now (no watchdog banner)."""
-    for name in ("worker", "sweep"):
-        Heartbeat.objects.create(name=name, beat_at=timezone.now())
+# As with a worker and beat running: alerts go as soon as a launch commits, and no watchdog banner.
+pytestmark = pytest.mark.usefixtures("eager_tasks", "timers_running")
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from datetime import date, time, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
-from callouts.models import Callout, EscalationPolicy, Heartbeat, NeedRequirement
+from callouts.models import Callout, EscalationPolicy, NeedRequirement
 from callouts.services.callouts import (
     callout_escalate_now,
     callout_launch,
@@ -26,16 +25,8 @@ PEOPLE = ["Alex Morgan", "Priya Shah", "Tom Becker", "Grace Okoye", "Sean Murphy
 LEADERS = ["Dana Whitfield", "Kofi Mensah"]
 
 
-@pytest.fixture(autouse=True)
-def tasks_at_once(eager_tasks):
-    """Alerts go as soon as a launch commits, as they would with a worker running."""
-
-
-@pytest.fixture(autouse=True)
-def timers_running(db):
-    """What a running worker and beat leave: a heartbeat and a sweep just now (no watchdog banner)."""
-    for name in ("worker", "sweep"):
-        Heartbeat.objects.create(name=name, beat_at=timezone.now())
+# As with a worker and beat running: alerts go as soon as a launch commits, and no watchdog banner.
+pytestmark = pytest.mark.usefixtures("eager_tasks", "timers_running")
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from tests.factories import add_member, make_person, make_unit
 from tests.twilio_double import AUTH_TOKEN, FROM_NUMBER, twilio_signature
 from units.models import FixedRule
 
+# As with a worker and beat running: alerts go as soon as a launch commits, and no watchdog banner.
 pytestmark = pytest.mark.usefixtures("eager_tasks", "timers_running")
 
 PRIMARY = ["Alex Morgan", "Priya Shah", "Tom Becker"]
