@@ -19,7 +19,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
+from django.utils import timezone
 
+from callouts.models import Heartbeat
+from tests.browser.console_steps import DESKTOP
 from tests.factories import login_verified
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -141,3 +144,17 @@ def dispatcher(db):
     user = get_user_model().objects.create_user("dispatcher", is_staff=True, first_name="Dee", last_name="Dispatch")
     user.groups.add(Group.objects.get(name="Operators"))
     return user
+
+
+@pytest.fixture
+def timers_running(db):
+    """What a running worker and beat leave: a heartbeat and a sweep just now (no watchdog banner)."""
+    for name in ("worker", "sweep"):
+        Heartbeat.objects.create(name=name, beat_at=timezone.now())
+
+
+@pytest.fixture
+def window(chromium):
+    """Resize the one browser of the session, and give the next test its desktop back."""
+    yield lambda size: chromium.set_window_size(*size)
+    chromium.set_window_size(*DESKTOP)

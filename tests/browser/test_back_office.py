@@ -10,21 +10,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
-from callouts.models import Heartbeat
 from callouts.services.callouts import callout_cancel, callout_close, callout_launch, callout_send_update
 from reports.models import Area, ReportType, ReportTypeVersion, ReviewPolicy, ReviewTask
 from reports.services.filing import Place, report_submit
+from tests.browser.console_steps import PASSWORD, login_with_authenticator
 from tests.factories import add_member, make_person, make_unit
 from units.audit import acting
 from units.models import ContactMethod, FixedRule, Membership
 
-PASSWORD = "a long and careful passphrase"
 # The shipped form, as its migration wrote it.
 MISSING_PERSON = importlib.import_module("reports.migrations.0002_report_types").MISSING_PERSON
 
@@ -32,26 +30,6 @@ MISSING_PERSON = importlib.import_module("reports.migrations.0002_report_types")
 @pytest.fixture(autouse=True)
 def tasks_at_once(eager_tasks):
     """Alerts, circulation and the review are set up as soon as their transaction commits."""
-
-
-@pytest.fixture
-def timers_running(db):
-    """What a running worker and beat leave: a heartbeat and a sweep just now (no red banner)."""
-    for name in ("worker", "sweep"):
-        Heartbeat.objects.create(name=name, beat_at=timezone.now())
-
-
-def login_with_authenticator(browser, user) -> None:
-    """Through the login page, as a person does: username, password and the code their authenticator shows."""
-    device = TOTPDevice.objects.create(user=user, name=f"{user.username}'s phone")
-    driver = browser.open(reverse("admin:login"))
-    code = driver.find_element(By.NAME, "otp_token")
-    assert (code.get_attribute("inputmode"), code.get_attribute("autocomplete")) == ("numeric", "one-time-code")
-    driver.find_element(By.NAME, "username").send_keys(user.username)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    code.send_keys(f"{totp(device.bin_key):06d}")
-    driver.find_element(By.CSS_SELECTOR, "#login-form input[type=submit]").click()
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "user-tools")))
 
 
 def whole_page_screenshot(browser, name: str) -> None:

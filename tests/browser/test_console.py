@@ -5,12 +5,11 @@ from datetime import date, time
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
-from callouts.models import Callout, EscalationPolicy, Heartbeat, NeedRequirement
+from callouts.models import Callout, EscalationPolicy, NeedRequirement
 from callouts.services.callouts import callout_launch, callout_respond
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership, Qualification
@@ -50,13 +49,6 @@ def tsu(db):
 
 def text_of(driver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
-
-
-@pytest.fixture
-def timers_running(db):
-    """What a running worker and beat leave: a heartbeat and a sweep just now (no red banner)."""
-    for name in ("worker", "sweep"):
-        Heartbeat.objects.create(name=name, beat_at=timezone.now())
 
 
 def test_an_operator_launches_a_callout_and_watches_the_answers_arrive(browser, client, dispatcher, tsu,

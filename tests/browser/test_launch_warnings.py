@@ -10,22 +10,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
-from callouts.models import Callout, EscalationPolicy, Heartbeat, NeedRequirement
+from callouts.models import Callout, EscalationPolicy, NeedRequirement
 from callouts.services.callouts import escalations_due
+from tests.browser.console_steps import launch_checked, warning_lines
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership
 
-
-@pytest.fixture(autouse=True)
-def tasks_at_once(eager_tasks):
-    """Alerts go as soon as a launch commits, as they would with a worker running."""
-
-
-@pytest.fixture(autouse=True)
-def timers_running(db):
-    """What a running worker and beat leave: a heartbeat and a sweep just now (no watchdog banner)."""
-    for name in ("worker", "sweep"):
-        Heartbeat.objects.create(name=name, beat_at=timezone.now())
+# As with a worker and beat running: alerts go as soon as a launch commits, and no watchdog banner.
+pytestmark = pytest.mark.usefixtures("eager_tasks", "timers_running")
 
 
 @pytest.fixture
@@ -48,15 +40,11 @@ def dog_unit(db):
 def test_an_operator_is_warned_in_red_launches_anyway_and_sees_the_callout_red_once_exhausted(
         browser, client, dispatcher, dog_unit):
     browser.log_in(client, dispatcher)
-    driver = browser.open(f"{reverse('admin:callouts_callout_launch')}?unit={dog_unit.pk}")
-    driver.find_element(By.NAME, "message").send_keys("Suspect ran from a burglary, Hollow Lane. Dog needed. "
-                                                      "RV Hollow Lane junction with the A21.")
-    driver.find_element(By.NAME, "incident_ref").send_keys("CAD-0317")
-    driver.find_element(By.CSS_SELECTOR, "input[type=submit][value='Check who will be alerted']").click()
-
-    warnings = WebDriverWait(driver, 10).until(shown.visibility_of_element_located((By.ID, "launch-warnings")))
-    assert warnings.find_element(By.TAG_NAME, "h2").text == "Before you launch: 3 warnings"
-    assert [item.text for item in warnings.find_elements(By.TAG_NAME, "li")] == [
+    warnings = launch_checked(browser, dog_unit, incident_ref="CAD-0317", message="Suspect ran from a burglary, "
+                              "Hollow Lane. Dog needed. RV Hollow Lane junction with the A21.")
+    driver = browser.driver
+    assert warning_lines(warnings) == [
+        "Before you launch: 3 warnings",
         "Primary has nobody on it right now: the launch alerts Secondary first.",
         "No verified contact method, so the alert may not reach them: Jo Adeyemi (Secondary).",
         "Secondary cannot fill this callout even if everyone on it accepts: no team leader on it, and it needs 1. "

@@ -5,12 +5,11 @@ from datetime import date, time, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
-from callouts.models import Callout, EscalationPolicy, Heartbeat, NeedRequirement
+from callouts.models import Callout, EscalationPolicy, NeedRequirement
 from callouts.services.callouts import (
     callout_escalate_now,
     callout_launch,
@@ -18,25 +17,16 @@ from callouts.services.callouts import (
     callout_send_update,
     escalations_due,
 )
+from tests.browser.console_steps import DESKTOP, GREEN, PHONE, RED, background, banner, banner_says, visible_overflow
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership, Qualification, Rotation
 
 PEOPLE = ["Alex Morgan", "Priya Shah", "Tom Becker", "Grace Okoye", "Sean Murphy"]
 LEADERS = ["Dana Whitfield", "Kofi Mensah"]
-GREEN, RED = "rgba(30, 123, 52, 1)", "rgba(186, 33, 33, 1)"
-DESKTOP, PHONE = (1400, 1000), (390, 844)
 
 
-@pytest.fixture(autouse=True)
-def tasks_at_once(eager_tasks):
-    """Alerts go as soon as a launch commits, as they would with a worker running."""
-
-
-@pytest.fixture(autouse=True)
-def timers_running(db):
-    """What a running worker and beat leave: a heartbeat and a sweep just now (no watchdog banner)."""
-    for name in ("worker", "sweep"):
-        Heartbeat.objects.create(name=name, beat_at=timezone.now())
+# As with a worker and beat running: alerts go as soon as a launch commits, and no watchdog banner.
+pytestmark = pytest.mark.usefixtures("eager_tasks", "timers_running")
 
 
 @pytest.fixture
@@ -70,13 +60,6 @@ def without_secondary(tsu):
     return tsu
 
 
-@pytest.fixture
-def window(chromium):
-    """Resize the one browser of the session, and give the next test its desktop back."""
-    yield lambda size: chromium.set_window_size(*size)
-    chromium.set_window_size(*DESKTOP)
-
-
 def launch(unit, dispatcher) -> Callout:
     return callout_launch(unit=unit, actor=dispatcher, incident_ref="CAD-2026-0412",
                           message="Armed suspect seen at Kennington Park. RV Kennington police station, north yard.")
@@ -105,18 +88,6 @@ def open_live(browser, client, dispatcher, callout):
     driver = browser.open(reverse("admin:callouts_callout_live", args=[callout.pk]))
     WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "live-status").text.startswith("Updated"))
     return driver
-
-
-def banner(driver):
-    return driver.find_element(By.ID, "callout-state")
-
-
-def banner_says(label):
-    return lambda driver: banner(driver).text.startswith(label)
-
-
-def background(element) -> str:
-    return element.value_of_css_property("background-color")
 
 
 def test_the_banner_turns_green_when_the_callout_fills(browser, client, dispatcher, tsu):
@@ -233,16 +204,6 @@ def test_the_live_page_of_a_callout_in_progress(browser, client, dispatcher, tsu
 def show_whole_page(driver, window):
     chrome = driver.get_window_size()["height"] - driver.execute_script("return window.innerHeight;")
     window((DESKTOP[0], driver.execute_script("return document.documentElement.scrollHeight;") + chrome))
-
-
-def visible_overflow(driver) -> int:
-    """How far the page, or a box within it that scrolls sideways (the admin's list of results), overflows."""
-    return driver.execute_script("""
-        var over = document.documentElement.scrollWidth - window.innerWidth;
-        document.querySelectorAll("#content *").forEach(function (el) {
-          if (getComputedStyle(el).overflowX !== "visible") { over = Math.max(over, el.scrollWidth - el.clientWidth); }
-        });
-        return over;""")
 
 
 def small_targets(driver) -> list[str]:
