@@ -11,7 +11,7 @@ for the audit entries, whatever the callout's size.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from auditlog.models import LogEntry
@@ -73,7 +73,18 @@ def step_events(callout: Callout, recipients: list[Recipient]) -> list[Event]:
     ).select_related("actor").order_by("timestamp", "id")
     lists = {r.tier_position: r.tier_name for r in recipients if not r.added_by_operator}
     names = {r.person_id: str(r.person) for r in recipients}
-    return [step_event(entry, lists, names) for entry in entries]
+    events: list[Event] = []
+    for entry in entries:
+        event = step_event(entry, lists, names)
+        if event.what == "Escalated" and events and events[-1].what == "Exhausted":
+            # An escalation that found no list left is written just after the exhaustion it caused: one event,
+            # saying why.
+            exhausted = events.pop()
+            cause, outcome = event.detail, exhausted.detail
+            event = replace(exhausted, detail=f"{cause[0].upper()}{cause[1:]}; {outcome[0].lower()}{outcome[1:]}",
+                            by=event.by)
+        events.append(event)
+    return events
 
 
 def step_event(entry: LogEntry, lists: dict[int, str], names: dict[int, str]) -> Event:
@@ -84,9 +95,10 @@ def step_event(entry: LogEntry, lists: dict[int, str], names: dict[int, str]) ->
     if event == "callout_launched":
         return Event(at, "Launched", f"{data.get('recipients', 0)} people on its lists", by=by, rank=0)
     if event == "callout_escalated":
-        to = lists.get(data.get("to_tier"))
-        return Event(at, "Escalated", f"{message.removeprefix('Escalated').lstrip(': ') or 'by operator'}"
-                                      + (f": {to} alerted" if to else ""), by=by)
+        cause = message.removeprefix("Escalated").lstrip(": ") or "by operator"
+        moved = data.get("to_tier") != data.get("from_tier", -1)
+        to = lists.get(data.get("to_tier")) if moved else None
+        return Event(at, "Escalated", cause + (f": {to} alerted" if to else ""), by=by)
     if event == "callout_exhausted":
         return Event(at, "Exhausted", "Every list alerted and the need not met: phone round now", tone=PROBLEM)
     if event == "callout_filled":
@@ -101,7 +113,8 @@ def step_event(entry: LogEntry, lists: dict[int, str], names: dict[int, str]) ->
                      channel=channel_name(data.get("channel", "")), by=by)
     if event in ("callout_update", "callout_stand_down"):
         what = "Update" if event == "callout_update" else "Stand-down"
-        return Event(at, what, f"{message} ({data.get('deliveries', 0)} messages"
+        count = data.get("deliveries", 0)
+        return Event(at, what, f"{message} ({count} message{'' if count == 1 else 's'}"
                                + (", by voice call too)" if data.get("by_voice") else ")"), by=by)
     what = "Cancelled" if event == "callout_cancelled" else "Closed"
     return Event(at, what, message, by=by)

@@ -62,3 +62,14 @@ def visible_overflow(driver) -> int:
           if (getComputedStyle(el).overflowX !== "visible") { over = Math.max(over, el.scrollWidth - el.clientWidth); }
         });
         return over;""")
+
+
+def whole_page_screenshot(browser, name: str) -> None:
+    """The page from its top to the end of its content (up to 2,400 pixels), in a window as wide as the others."""
+    driver = browser.driver
+    height = driver.execute_script("return document.getElementById('content').getBoundingClientRect().bottom")
+    driver.set_window_size(1400, min(int(height) + 140, 2400))  # the window's frame takes about 140 pixels
+    try:
+        browser.screenshot(name)
+    finally:
+        driver.set_window_size(1400, 1000)

@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from callouts.services.callouts import callout_cancel, callout_close, callout_launch, callout_send_update
 from reports.models import Area, ReportType, ReportTypeVersion, ReviewPolicy, ReviewTask
 from reports.services.filing import Place, report_submit
-from tests.browser.console_steps import PASSWORD, login_with_authenticator
+from tests.browser.console_steps import PASSWORD, login_with_authenticator, whole_page_screenshot
 from tests.factories import add_member, make_person, make_unit
 from units.audit import acting
 from units.models import ContactMethod, FixedRule, Membership
@@ -30,17 +30,6 @@ MISSING_PERSON = importlib.import_module("reports.migrations.0002_report_types")
 @pytest.fixture(autouse=True)
 def tasks_at_once(eager_tasks):
     """Alerts, circulation and the review are set up as soon as their transaction commits."""
-
-
-def whole_page_screenshot(browser, name: str) -> None:
-    """The page from its top to the end of its content (up to 2,400 pixels), in a window as wide as the others."""
-    driver = browser.driver
-    height = driver.execute_script("return document.getElementById('content').getBoundingClientRect().bottom")
-    driver.set_window_size(1400, min(int(height) + 140, 2400))  # the window's frame takes about 140 pixels
-    try:
-        browser.screenshot(name)
-    finally:
-        driver.set_window_size(1400, 1000)
 
 
 def test_an_administrator_logs_in_with_a_code_and_reads_the_audit_log(browser, timers_running):

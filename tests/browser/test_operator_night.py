@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
+from callouts.live import clock
 from callouts.models import Callout, EscalationPolicy
 from callouts.services.callouts import escalations_due
 from callouts.times import clock_time
@@ -30,6 +31,7 @@ from tests.browser.console_steps import (
     login_with_authenticator,
     visible_overflow,
     warning_lines,
+    whole_page_screenshot,
 )
 from tests.factories import add_member, make_person, make_unit
 from tests.twilio_double import AUTH_TOKEN, FROM_NUMBER, twilio_signature
@@ -40,6 +42,7 @@ pytestmark = pytest.mark.usefixtures("eager_tasks", "timers_running")
 
 PRIMARY = ["Alex Morgan", "Priya Shah", "Tom Becker"]
 CLOSED = "rgba(52, 58, 64, 1)"
+PALE_RED = "rgba(253, 232, 232, 1)"  # a timeline event that needs the operator's eye
 
 
 @pytest.fixture
@@ -110,6 +113,10 @@ def confirm_action(driver, form_id: str, question: str) -> None:
     WebDriverWait(driver, 10).until(shown.staleness_of(page))
 
 
+def timeline_rows(driver) -> list:
+    return driver.find_elements(By.CSS_SELECTOR, "#timeline tbody tr")
+
+
 def success_message(driver) -> str:
     return driver.find_element(By.CSS_SELECTOR, ".messagelist .success").text
 
@@ -147,10 +154,18 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
     assert text_from(people["Alex Morgan"], "on my way") == SMS_HELP  # not understood: no answer recorded
     updated = driver.find_element(By.ID, "live-status").text
     WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "live-status").text != updated)
-    # TIMELINE: the live page's timeline shows Alex's "on my way" by SMS, with its time, as a reply the system
-    # did not understand (issue 10, "A timeline of the callout on the live page").
     assert driver.find_element(By.ID, "count-accepted").text == "1"
     assert answer_of(driver, "Alex Morgan").startswith("No answer")
+    # The operator sees what Alex wrote, in his row and at the top of the timeline, in red.
+    alex = callout.recipients.get(person=people["Alex Morgan"])
+    received = clock_time(alex.inbound_replies.get().received_at)
+    assert f"Texted “on my way” at {received}: not understood, not an answer" in answer_of(driver, "Alex Morgan")
+    newest = timeline_rows(driver)[0]
+    assert newest.text.startswith(f"{clock_time(alex.inbound_replies.get().received_at, seconds=True)} Reply not "
+                                  "understood PC Alex Morgan SMS “on my way”")
+    assert background(newest.find_element(By.TAG_NAME, "td")) == PALE_RED
+    assert any(row.text.startswith(f"{clock_time(priya.responded_at, seconds=True)} Accepted PC Priya Shah SMS "
+                                   f"ETA 10 min, arrives ~{arrives}") for row in timeline_rows(driver))
 
     # 4. The wait runs out with nobody on the secondary: the banner turns red and says to phone round.
     escalations_due(now=callout.escalate_at + timedelta(seconds=1))
@@ -161,6 +176,10 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
         "PHONE ROUND NOW: 2 PEOPLE NOT ANSWERING"]  # the link to the phone round, in capitals
     assert [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#phone-round a.person-link")] == [
         "PC Alex Morgan", "PC Tom Becker"]
+    exhausted = [row for row in timeline_rows(driver) if " Exhausted " in row.text]
+    assert [row.text.split(" ", 1)[1] for row in exhausted] == [
+        "Exhausted Every list alerted and the need not met: phone round now"]
+    assert background(exhausted[0].find_element(By.TAG_NAME, "td")) == PALE_RED
 
     driver = browser.open(reverse("admin:index"))
     red = driver.find_element(By.ID, "needs-action")
@@ -202,3 +221,15 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
 
     driver = browser.open(reverse("admin:index"))
     assert not driver.find_elements(By.ID, "needs-action")  # acted on: the front page no longer shouts
+
+    # 7. The after-action report, from the live page: how fast, who came by which channel, who was not reached.
+    driver = browser.open(reverse("admin:callouts_callout_live", args=[callout.pk]))
+    driver.find_element(By.LINK_TEXT, "After-action report").click()
+    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "after-action-figures")))
+    first_accept = clock((priya.responded_at - callout.launched_at).total_seconds())
+    assert driver.find_element(By.ID, "first-accept").text == first_accept
+    assert driver.find_element(By.ID, "to-quorum").text == "not met"
+    assert driver.find_element(By.ID, "came-by-channel").text == "SMS: 1"
+    assert [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#unreached tbody tr")] == [
+        "PC Alex Morgan Primary Alerted by SMS; no answer", "PC Tom Becker Primary Alerted by SMS; no answer"]
+    whole_page_screenshot(browser, "after-action.png")

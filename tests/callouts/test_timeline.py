@@ -17,6 +17,7 @@ from callouts.live import live_callout
 from callouts.models import Delivery, EscalationPolicy
 from callouts.services.callouts import (
     callout_close,
+    callout_escalate_now,
     callout_launch,
     callout_respond,
     callout_send_update,
@@ -114,6 +115,20 @@ def test_each_event_says_what_a_dispatcher_needs_to_know(callout, dispatcher, cl
     assert (events["Accepted"].tone, events["Reply not understood"].tone) == ("good", "problem")
     assert events["Reply not understood"].detail == "“on my way”: they were sent how to answer"
     assert events["Escalated"].detail == "wait ran out: Secondary alerted"
+
+
+def test_an_escalation_that_finds_no_list_left_is_one_red_event_saying_why(callout, dispatcher, clock):
+    clock.shift(timedelta(minutes=5))
+    escalations_due()
+    callout_escalate_now(callout=callout, actor=dispatcher)
+    events = [(e.what, e.detail, e.by, e.tone) for e in live_callout(callout.pk).timeline
+              if e.what in ("Escalated", "Exhausted")]
+
+    assert events == [
+        ("Escalated", "wait ran out: Secondary alerted", "", ""),
+        ("Exhausted", "By operator; every list alerted and the need not met: phone round now", "Dee Dispatch",
+         "problem"),
+    ]
 
 
 def test_an_update_and_a_stand_down_are_told_apart_and_say_who_sent_them(callout, dispatcher, clock):
