@@ -178,7 +178,7 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
         "PC Alex Morgan", "PC Tom Becker"]
     exhausted = [row for row in timeline_rows(driver) if " Exhausted " in row.text]
     assert [row.text.split(" ", 1)[1] for row in exhausted] == [
-        "Exhausted Every list alerted and the need not met: phone round now"]
+        "Exhausted Wait ran out; every list alerted and the need not met: phone round now"]
     assert background(exhausted[0].find_element(By.TAG_NAME, "td")) == PALE_RED
 
     driver = browser.open(reverse("admin:index"))
