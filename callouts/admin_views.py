@@ -150,9 +150,10 @@ def live_json(request, callout_id):
     live_callout = get_live(callout_id)
     context = live_context(request, live_callout)
     html = render_to_string("admin/callouts/callout/_live.html", context)
+    timeline_html = render_to_string("admin/callouts/callout/_live_timeline.html", context)
     locks_at = session_locks_at(request)
     data = lives.as_json(live_callout, phones=context["can_see_numbers"])
-    return JsonResponse({**data, "html": html, "problems": lives.console_problems(),
+    return JsonResponse({**data, "html": html, "timeline_html": timeline_html, "problems": lives.console_problems(),
                          "session_locks_at": locks_at.isoformat() if locks_at else None})
 
 

@@ -4,6 +4,7 @@ warnings, and reading the live page's state banner, its colours and whether anyt
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
@@ -11,6 +12,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 PASSWORD = "a long and careful passphrase"
 GREEN, RED = "rgba(30, 123, 52, 1)", "rgba(186, 33, 33, 1)"
 DESKTOP, PHONE = (1400, 1000), (390, 844)
+
+
+
+def wait(driver, seconds: float = 10) -> WebDriverWait:
+    """WebDriverWait for the console's pages: the live page's poll replaces its content every 2 seconds, so an
+    element found just before a refresh can be stale when read; that means "not yet", not a failure."""
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def login_with_authenticator(browser, user) -> None:
@@ -23,7 +31,7 @@ def login_with_authenticator(browser, user) -> None:
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     code.send_keys(f"{totp(device.bin_key):06d}")
     driver.find_element(By.CSS_SELECTOR, "#login-form input[type=submit]").click()
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "user-tools")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "user-tools")))
 
 
 def launch_checked(browser, unit, *, message: str, incident_ref: str):
@@ -32,7 +40,7 @@ def launch_checked(browser, unit, *, message: str, incident_ref: str):
     driver.find_element(By.NAME, "message").send_keys(message)
     driver.find_element(By.NAME, "incident_ref").send_keys(incident_ref)
     driver.find_element(By.CSS_SELECTOR, "input[type=submit][value='Check who will be alerted']").click()
-    return WebDriverWait(driver, 10).until(shown.visibility_of_element_located((By.ID, "launch-warnings")))
+    return wait(driver, 10).until(shown.visibility_of_element_located((By.ID, "launch-warnings")))
 
 
 def warning_lines(warnings) -> list[str]:

@@ -13,12 +13,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
-from selenium.webdriver.support.ui import WebDriverWait
 
 from callouts.services.callouts import callout_cancel, callout_close, callout_launch, callout_send_update
 from reports.models import Area, ReportType, ReportTypeVersion, ReviewPolicy, ReviewTask
 from reports.services.filing import Place, report_submit
-from tests.browser.console_steps import PASSWORD, login_with_authenticator, whole_page_screenshot
+from tests.browser.console_steps import PASSWORD, login_with_authenticator, wait, whole_page_screenshot
 from tests.factories import add_member, make_person, make_unit
 from units.audit import acting
 from units.models import ContactMethod, FixedRule, Membership
@@ -59,7 +58,7 @@ def test_an_administrator_logs_in_with_a_code_and_reads_the_audit_log(browser, t
     browser.screenshot("audit-log.png")
 
     driver.find_element(By.LINK_TEXT, "Callout cancelled").click()
-    WebDriverWait(driver, 10).until(lambda d: "event=callout_cancelled" in d.current_url)
+    wait(driver, 10).until(lambda d: "event=callout_cancelled" in d.current_url)
     rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")]
     assert len(rows) == 1 and "Found safe by the family" in rows[0]
 
@@ -131,7 +130,7 @@ def test_a_supervisor_reads_a_report_and_decides_its_review(browser, lambeth, ti
     driver.find_element(By.NAME, "comment").send_keys("Found with her aunt's number; lower risk")
     driver.find_element(By.CSS_SELECTOR, "#review-decision input[type=submit]").click()
 
-    WebDriverWait(driver, 10).until(lambda d: any("re-graded medium" in message.text for message in
+    wait(driver, 10).until(lambda d: any("re-graded medium" in message.text for message in
                                                   d.find_elements(By.CSS_SELECTOR, ".messagelist li")))
     review.refresh_from_db()
     assert (review.state, review.reviewer) == (ReviewTask.State.REGRADED, lambeth["sam"])
@@ -152,5 +151,5 @@ def test_someone_without_their_phone_logs_in_with_a_backup_code(browser):
     driver.find_element(By.NAME, "backup_code").send_keys("k7d2mq4x")
     driver.find_element(By.CSS_SELECTOR, "#login-form input[type=submit]").click()
 
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "user-tools")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "user-tools")))
     assert not StaticDevice.objects.get(user=chief).token_set.exists()

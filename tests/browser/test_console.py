@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
-from selenium.webdriver.support.ui import WebDriverWait
 
 from callouts.models import Callout, EscalationPolicy, NeedRequirement
 from callouts.services.callouts import callout_launch, callout_respond
+from tests.browser.console_steps import wait
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership, Qualification
 
@@ -62,23 +62,23 @@ def test_an_operator_launches_a_callout_and_watches_the_answers_arrive(browser, 
     browser.screenshot("launch-callout.png")
     driver.find_element(By.CSS_SELECTOR, "input[type=submit][value='Check who will be alerted']").click()
 
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "launch-confirm")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "launch-confirm")))
     heading = driver.find_element(By.CSS_SELECTOR, "#content-main h2")
     assert "You are about to alert 5 people on Tactical Support Unit" in heading.text
     assert "2 accepts, including 1 medic" in driver.page_source
     driver.find_element(By.NAME, "confirm").click()
 
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
     callout = Callout.objects.get()
     assert driver.current_url.endswith(reverse("admin:callouts_callout_live", args=[callout.pk]))
     assert "Callout launched: 5 people are being alerted." in driver.page_source
-    WebDriverWait(driver, 10).until(lambda d: text_of(d, "live-status").startswith("Updated"))
+    wait(driver, 10).until(lambda d: text_of(d, "live-status").startswith("Updated"))
 
     # Answers come in by SMS and the app while the operator watches: the page shows them without a reload.
     for name, answer, eta in (("Priya Shah", "accept", 12), ("Tom Becker", "decline", None)):
         recipient = callout.recipients.get(person=tsu.people[name])
         callout_respond(recipient=recipient, response=answer, channel="sms", eta_minutes=eta)
-    WebDriverWait(driver, 10).until(
+    wait(driver, 10).until(
         lambda d: (text_of(d, "count-accepted"), text_of(d, "count-declined")) == ("1", "1"))
     assert "12 min" in driver.find_element(By.ID, "live").text
     assert re.fullmatch(r"Updated \d\d:\d\d:\d\d; updates every 2 seconds\.", text_of(driver, "live-status"))
@@ -91,9 +91,9 @@ def test_a_live_page_left_alone_locks_when_the_session_ends_and_says_so(browser,
     callout = callout_launch(unit=tsu, message="Missing child, Riverside Park", actor=dispatcher)
     browser.log_in(client, dispatcher)
     driver = browser.open(reverse("admin:callouts_callout_live", args=[callout.pk]))
-    WebDriverWait(driver, 10).until(lambda d: text_of(d, "live-status").startswith("Updated"))
+    wait(driver, 10).until(lambda d: text_of(d, "live-status").startswith("Updated"))
 
-    lock = WebDriverWait(driver, 20).until(lambda d: "Your session has ended" in text_of(d, "session-lock")
+    lock = wait(driver, 20).until(lambda d: "Your session has ended" in text_of(d, "session-lock")
                                            and d.find_element(By.ID, "session-lock"))
 
     assert lock.find_element(By.LINK_TEXT, "Log in again").get_attribute("href").startswith(
@@ -123,4 +123,4 @@ def test_the_login_page_and_the_api_docs_run_without_errors(browser):
     assert driver.find_element(By.NAME, "username")
 
     driver = browser.open("/api/docs/")
-    WebDriverWait(driver, 15).until(shown.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .opblock")))
+    wait(driver, 15).until(shown.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .opblock")))

@@ -8,11 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
-from selenium.webdriver.support.ui import WebDriverWait
 
 from callouts.models import Callout, EscalationPolicy, NeedRequirement
 from callouts.services.callouts import escalations_due
-from tests.browser.console_steps import launch_checked, warning_lines
+from tests.browser.console_steps import launch_checked, wait, warning_lines
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership
 
@@ -57,7 +56,7 @@ def test_an_operator_is_warned_in_red_launches_anyway_and_sees_the_callout_red_o
     browser.screenshot("launch-confirm-warnings.png")
 
     driver.find_element(By.NAME, "confirm").click()  # the warnings do not stop the launch
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
     callout = Callout.objects.get()
     assert callout.state == Callout.State.ACTIVE
     driver = browser.open(reverse("admin:index"))
@@ -75,7 +74,7 @@ def test_an_operator_is_warned_in_red_launches_anyway_and_sees_the_callout_red_o
     red = driver.find_element(By.ID, "needs-action")  # and above the callouts list
     assert "Dog Support Unit: CAD-0317 EXHAUSTED" in red.text
     red.find_element(By.LINK_TEXT, "Dog Support Unit: CAD-0317").click()
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
     assert driver.current_url.endswith(reverse("admin:callouts_callout_live", args=[callout.pk]))
 
 
@@ -103,5 +102,5 @@ def test_on_call_now_shows_local_times_flags_the_unreachable_and_launches_a_unit
 
     rows["Dog Support Unit"].find_element(By.LINK_TEXT, "Launch callout").click()
 
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.NAME, "message")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.NAME, "message")))
     assert "Dog Support Unit" in driver.find_element(By.ID, "content-main").text

@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
-from selenium.webdriver.support.ui import WebDriverWait
 
 from callouts.models import Callout, EscalationPolicy, NeedRequirement
 from callouts.services.callouts import (
@@ -17,7 +16,17 @@ from callouts.services.callouts import (
     callout_send_update,
     escalations_due,
 )
-from tests.browser.console_steps import DESKTOP, GREEN, PHONE, RED, background, banner, banner_says, visible_overflow
+from tests.browser.console_steps import (
+    DESKTOP,
+    GREEN,
+    PHONE,
+    RED,
+    background,
+    banner,
+    banner_says,
+    visible_overflow,
+    wait,
+)
 from tests.factories import add_member, make_person, make_rotation, make_unit
 from units.models import ContactMethod, FixedRule, Membership, Qualification, Rotation
 
@@ -86,7 +95,7 @@ def realistic(unit, dispatcher) -> Callout:
 def open_live(browser, client, dispatcher, callout):
     browser.log_in(client, dispatcher)
     driver = browser.open(reverse("admin:callouts_callout_live", args=[callout.pk]))
-    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "live-status").text.startswith("Updated"))
+    wait(driver, 10).until(lambda d: d.find_element(By.ID, "live-status").text.startswith("Updated"))
     return driver
 
 
@@ -98,7 +107,7 @@ def test_the_banner_turns_green_when_the_callout_fills(browser, client, dispatch
     for name in ("Priya Shah", "Alex Morgan", "Sean Murphy"):
         answer(callout, tsu, name, "accept", eta_minutes=15)
 
-    WebDriverWait(driver, 10).until(banner_says("FILLED"))
+    wait(driver, 10).until(banner_says("FILLED"))
     assert banner(driver).text == "FILLED\nNeed met: 3 accepts, including 1 medic. 3 accepted."
     assert background(banner(driver)) == GREEN
     assert driver.find_element(By.ID, "next-list").text == "-"
@@ -113,7 +122,7 @@ def test_a_callout_the_timer_moves_into_an_empty_list_turns_red_with_the_phone_r
 
     escalations_due(now=callout.escalate_at + timedelta(seconds=1))  # the wait runs out; nobody is on secondary
 
-    WebDriverWait(driver, 10).until(banner_says("EXHAUSTED"))
+    wait(driver, 10).until(banner_says("EXHAUSTED"))
     assert background(banner(driver)) == RED
     assert "phone round now: 4 people not answering" in banner(driver).text.lower()
     phone_round = driver.find_element(By.ID, "phone-round")
@@ -133,15 +142,15 @@ def test_escalate_now_asks_first_and_on_the_last_list_says_exhausted_in_red(brow
     escalate = driver.find_element(By.CSS_SELECTOR, "#action-escalate input[type=submit]")
 
     escalate.click()
-    question = WebDriverWait(driver, 5).until(shown.alert_is_present())
+    question = wait(driver, 5).until(shown.alert_is_present())
     assert question.text == "Alert Secondary now, without waiting for Primary?"
     question.dismiss()
     callout.refresh_from_db()
     assert callout.current_tier == 1
 
     escalate.click()
-    WebDriverWait(driver, 5).until(shown.alert_is_present()).accept()
-    WebDriverWait(driver, 10).until(shown.staleness_of(escalate))
+    wait(driver, 5).until(shown.alert_is_present()).accept()
+    wait(driver, 10).until(shown.staleness_of(escalate))
     assert driver.find_element(By.CSS_SELECTOR, ".messagelist .success").text == \
         "Escalated: Secondary is being alerted."
     # Secondary is the last list: nothing to count down to.
@@ -150,11 +159,11 @@ def test_escalate_now_asks_first_and_on_the_last_list_says_exhausted_in_red(brow
     assert "This is the last list" in banner(driver).text
 
     driver.find_element(By.CSS_SELECTOR, "#action-escalate input[type=submit]").click()
-    question = WebDriverWait(driver, 5).until(shown.alert_is_present())
+    question = wait(driver, 5).until(shown.alert_is_present())
     assert question.text.startswith("Secondary is the last list. Escalating now stops waiting for it: the callout "
                                     "becomes EXHAUSTED, not filled")
     question.accept()
-    WebDriverWait(driver, 10).until(banner_says("EXHAUSTED"))
+    wait(driver, 10).until(banner_says("EXHAUSTED"))
     assert not driver.find_elements(By.CSS_SELECTOR, ".messagelist .success")
     error = driver.find_element(By.CSS_SELECTOR, ".messagelist .error")
     assert error.text.startswith("EXHAUSTED. Not filled, and no list is left to alert: 0 of 3 accepts.")
@@ -173,7 +182,7 @@ def test_the_action_boxes_keep_their_places_as_the_state_changes(browser, client
     active = places()
     for name in ("Priya Shah", "Alex Morgan", "Sean Murphy"):
         answer(callout, tsu, name, "accept", eta_minutes=15)
-    WebDriverWait(driver, 10).until(banner_says("FILLED"))
+    wait(driver, 10).until(banner_says("FILLED"))
 
     assert places() == active
     assert len(active) == 7
@@ -231,7 +240,7 @@ def test_on_a_phone_the_live_page_fits_the_screen_and_everything_to_tap_is_44_px
 
     callout_escalate_now(callout=callout, actor=dispatcher)
     callout_escalate_now(callout=callout, actor=dispatcher)  # nobody left: red, with the phone round first
-    WebDriverWait(driver, 10).until(banner_says("EXHAUSTED"))
+    wait(driver, 10).until(banner_says("EXHAUSTED"))
     assert visible_overflow(driver) <= 0
     assert small_targets(driver) == []
 

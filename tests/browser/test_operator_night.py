@@ -12,7 +12,6 @@ from django.conf import settings
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
-from selenium.webdriver.support.ui import WebDriverWait
 
 from callouts.live import clock
 from callouts.models import Callout, EscalationPolicy
@@ -30,6 +29,7 @@ from tests.browser.console_steps import (
     launch_checked,
     login_with_authenticator,
     visible_overflow,
+    wait,
     warning_lines,
     whole_page_screenshot,
 )
@@ -97,7 +97,7 @@ def launch_despite_the_empty_list(browser, unit) -> Callout:
 
     driver = browser.driver
     driver.find_element(By.NAME, "confirm").click()
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
     callout = Callout.objects.get()
     assert driver.current_url.endswith(reverse("admin:callouts_callout_live", args=[callout.pk]))
     return callout
@@ -107,10 +107,10 @@ def confirm_action(driver, form_id: str, question: str) -> None:
     """Submit one of the live page's action boxes, answer its question yes, and wait for the page it leads to."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, f"#{form_id} input[type=submit]").click()
-    alert = WebDriverWait(driver, 5).until(shown.alert_is_present())
+    alert = wait(driver, 5).until(shown.alert_is_present())
     assert alert.text == question
     alert.accept()
-    WebDriverWait(driver, 10).until(shown.staleness_of(page))
+    wait(driver, 10).until(shown.staleness_of(page))
 
 
 def timeline_rows(driver) -> list:
@@ -136,7 +136,7 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
     # 2. Warned in red that the secondary list is empty, launches anyway and lands on the live page.
     callout = launch_despite_the_empty_list(browser, dog_unit)
     assert success_message(driver) == "Callout launched: 3 people are being alerted."
-    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "live-status").text.startswith("Updated"))
+    wait(driver, 10).until(lambda d: d.find_element(By.ID, "live-status").text.startswith("Updated"))
     assert banner(driver).text.startswith("ACTIVE\nWaiting for answers from Primary: 0 of 2 accepts. This is the "
                                           "last list")
     assert driver.find_element(By.ID, "next-list").text == "None: last list"
@@ -144,7 +144,7 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
     # 3. Texts arrive through Twilio's webhook; the page shows them without a reload.
     assert text_from(people["Priya Shah"], "Y 10") == (
         "Accepted: Dog Support Unit CAD-0317, ETA 10 min. Reply N to withdraw.")
-    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "count-accepted").text == "1")
+    wait(driver, 10).until(lambda d: d.find_element(By.ID, "count-accepted").text == "1")
     priya = callout.recipients.get(person=people["Priya Shah"])
     arrives = clock_time(priya.responded_at + timedelta(minutes=10))
     assert answer_of(driver, "Priya Shah").splitlines()[:2] == [
@@ -153,7 +153,7 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
 
     assert text_from(people["Alex Morgan"], "on my way") == SMS_HELP  # not understood: no answer recorded
     updated = driver.find_element(By.ID, "live-status").text
-    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "live-status").text != updated)
+    wait(driver, 10).until(lambda d: d.find_element(By.ID, "live-status").text != updated)
     assert driver.find_element(By.ID, "count-accepted").text == "1"
     assert answer_of(driver, "Alex Morgan").startswith("No answer")
     # The operator sees what Alex wrote, in his row and at the top of the timeline, in red.
@@ -169,7 +169,7 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
 
     # 4. The wait runs out with nobody on the secondary: the banner turns red and says to phone round.
     escalations_due(now=callout.escalate_at + timedelta(seconds=1))
-    WebDriverWait(driver, 10).until(banner_says("EXHAUSTED"))
+    wait(driver, 10).until(banner_says("EXHAUSTED"))
     assert background(banner(driver)) == RED
     assert banner(driver).text.splitlines() == [
         "EXHAUSTED", "Not filled, and no list is left to alert: 1 of 2 accepts.",
@@ -188,7 +188,7 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
     assert ("Dog Support Unit: CAD-0317 EXHAUSTED: every list has been alerted and the need is not met (needs 2 "
             "accepts; 1 accepted). Phone round now.") in red.text
     red.find_element(By.LINK_TEXT, "Dog Support Unit: CAD-0317").click()
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "live")))
 
     # 5. Stands down the one who accepted, then closes with the outcome: nothing more to do.
     driver.find_element(By.CSS_SELECTOR, "#action-stand-down input[name=text]").send_keys("Suspects detained")
@@ -214,7 +214,7 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
 
     # 6. On a supervisor's phone the closed callout fits the screen.
     window(PHONE)
-    WebDriverWait(driver, 5).until(lambda d: d.execute_script("return window.innerWidth;") == PHONE[0])
+    wait(driver, 5).until(lambda d: d.execute_script("return window.innerWidth;") == PHONE[0])
     assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth;")
     assert visible_overflow(driver) <= 0
     window(DESKTOP)
@@ -225,7 +225,7 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
     # 7. The after-action report, from the live page: how fast, who came by which channel, who was not reached.
     driver = browser.open(reverse("admin:callouts_callout_live", args=[callout.pk]))
     driver.find_element(By.LINK_TEXT, "After-action report").click()
-    WebDriverWait(driver, 10).until(shown.presence_of_element_located((By.ID, "after-action-figures")))
+    wait(driver, 10).until(shown.presence_of_element_located((By.ID, "after-action-figures")))
     first_accept = clock((priya.responded_at - callout.launched_at).total_seconds())
     assert driver.find_element(By.ID, "first-accept").text == first_accept
     assert driver.find_element(By.ID, "to-quorum").text == "not met"

@@ -158,7 +158,7 @@ def test_failed_messages_are_named_with_their_reason_in_red(callout):
 def test_an_answer_from_the_live_page_reaches_the_timeline_through_the_poll(console, callout):
     reply_received(recipient=recipient(callout, "Ben"), channel="sms", body="on my way", understood=False,
                    actor=None)
-    html = console.get(reverse("admin:callouts_callout_live_json", args=[callout.pk])).json()["html"]
+    html = console.get(reverse("admin:callouts_callout_live_json", args=[callout.pk])).json()["timeline_html"]
 
     assert 'id="timeline"' in html and "Reply not understood" in words(html) and "“on my way”" in words(html)
 

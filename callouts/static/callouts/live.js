@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var live = document.getElementById("live");
+  var timeline = document.getElementById("live-timeline");
   var status = document.getElementById("live-status");
   var lock = document.getElementById("session-lock");
   var offset = 0;  // server clock minus ours, so the countdowns match the server's timers
@@ -95,6 +96,7 @@
   }
   function refresh(data) {
     live.innerHTML = data.html;
+    timeline.innerHTML = data.timeline_html;
     showProblems(data.problems);
     offset = Date.parse(data.now) - Date.now();
     if (data.session_locks_at) { lock.dataset.locksAt = data.session_locks_at; }
