@@ -52,7 +52,10 @@
         " (in " + clock(left) + ") unless you click or type on the page.";
     }
   }
+  // Once: the countdown and a poll in flight can both find the session over, and the second must not redraw the
+  // message (and its link) under the person's pointer.
   function sessionEnded() {
+    if (ended) { return; }
     ended = true;
     status.className = "callout-quiet";
     status.textContent = "Live updates stopped at " + timeOfDay(new Date(), true) + ".";
