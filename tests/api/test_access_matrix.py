@@ -177,7 +177,7 @@ def reports_of_others(supervisors, unit_b, member_b) -> dict:
 def client_for(role: str, world) -> APIClient:
     client = APIClient()
     if role != "anonymous":
-        device, token = device_enrol(user=world["users"][role], name=f"{role} phone", platform="ios")
+        device, token, _ = device_enrol(user=world["users"][role], name=f"{role} phone", platform="ios")
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         client.device, client.user = device, world["users"][role]
     return client
