@@ -53,7 +53,9 @@ class EnrolledDeviceSerializer(serializers.ModelSerializer):
 
 
 class WipeSerializer(serializers.Serializer):
-    device = StrictIntegerField(min_value=1, help_text="The device's id, as enrolment returned it.")
+    # At most the largest id a database stores: a larger number is refused, not overflowed in the lookup.
+    device = StrictIntegerField(min_value=1, max_value=2**63 - 1, help_text="The device's id, as enrolment returned "
+                                "it.")
     wipe_key = StrictCharField(max_length=100, help_text="The wipe key enrolment returned.")
 
 
