@@ -86,7 +86,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
         examples=[OpenApiExample("Wipe", request_only=True,
                                  value={"device": 12, "wipe_key": "q3Xv0b1sJ8m2c7Rk9TzL4yWnHfA6eGdPuVxYiKoM5aE"})],
     )
-    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    @action(detail=False, methods=["post"], filter_backends=[])
     def wipe(self, request):
         serializer = WipeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
