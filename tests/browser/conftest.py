@@ -84,6 +84,7 @@ class Browser:
 
     def __init__(self, driver, base_url: str):
         self.driver, self.base_url = driver, base_url
+        self.kept_errors: list[str] = []  # read from the console early (accessibility.py), still this test's
 
     def open(self, path: str):
         self.driver.get(self.base_url + path)
@@ -97,7 +98,10 @@ class Browser:
         self.driver.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": cookie, "path": "/"})
 
     def console_errors(self) -> list[str]:
-        return [entry["message"] for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
+        errors = self.kept_errors + [entry["message"] for entry in self.driver.get_log("browser")
+                                     if entry["level"] == "SEVERE"]
+        self.kept_errors = []
+        return errors
 
     def screenshot(self, name: str) -> None:
         if folder := os.environ.get("MUSTER_SCREENSHOTS"):

@@ -18,6 +18,7 @@ from callouts.models import Callout, EscalationPolicy
 from callouts.services.callouts import escalations_due
 from callouts.times import clock_time
 from callouts.webhooks import SMS_HELP
+from tests.browser.accessibility import accessibility_problems
 from tests.browser.console_steps import (
     DESKTOP,
     PASSWORD,
@@ -233,3 +234,8 @@ def test_a_dispatchers_night_from_login_to_closing_the_callout(browser, dispatch
     assert [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#unreached tbody tr")] == [
         "PC Alex Morgan Primary Alerted by SMS; no answer", "PC Tom Becker Primary Alerted by SMS; no answer"]
     whole_page_screenshot(browser, "after-action.png")
+    assert accessibility_problems(browser) == []
+
+    # 8. The live page passes WCAG 2.2 AA as axe-core checks it (target sizes included).
+    browser.open(reverse("admin:callouts_callout_live", args=[callout.pk]))
+    assert accessibility_problems(browser) == []
