@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "units",
     "callouts",
     "reports",
+    "fieldapp",
 ]
 
 MIDDLEWARE = [
