@@ -17,6 +17,18 @@ export function subscribe(listener) {
   return () => listeners.delete(listener);
 }
 
+// The browser's push service (Google's, Apple's, Mozilla's) may be out of reach on a locked-down network; the
+// browser then never answers, and the officer should hear so rather than wait.
+const SUBSCRIBE_MS = 20000;
+
+function answerWithin(ms, promise) {
+  let timer;
+  const late = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error("the browser's push service did not answer")), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 function supported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 }
@@ -45,7 +57,8 @@ export async function refresh(vapidKey) {
       await subscription.unsubscribe(); // the server's key changed: the old subscription can never be sent to
       subscription = null;
     }
-    subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    subscription ??= await answerWithin(SUBSCRIBE_MS, registration.pushManager.subscribe(
+      { userVisibleOnly: true, applicationServerKey: key }));
     await api("push-subscriptions/", { method: "POST", body: subscription.toJSON() });
     set("on");
   } catch (error) {

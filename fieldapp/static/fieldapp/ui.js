@@ -58,6 +58,11 @@ export function Saved({ at, offline }) {
   return html`<p class="offline" role="status">No connection: showing what was saved${saved}.</p>`;
 }
 
+/* "1 minute", "30 minutes". */
+export function count(number, word) {
+  return `${number} ${word}${number === 1 ? "" : "s"}`;
+}
+
 export function time(iso) {
   return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }

@@ -5,7 +5,7 @@ import { html, useEffect, useState } from "../html.js";
 import * as push from "../push.js";
 import * as session from "../session.js";
 import * as store from "../store.js";
-import { Page, Problem, useChanges, useSession, when } from "../ui.js";
+import { Page, Problem, count, useChanges, useSession, when } from "../ui.js";
 
 const PUSH_TEXT = {
   checking: "",
@@ -98,8 +98,8 @@ export function Device() {
     </section>
     <section aria-labelledby="lock-heading">
       <h2 id="lock-heading">Lock</h2>
-      <p>Muster locks after ${config.lock_after_minutes} minutes without use. ${config.pin_attempts} wrong PINs in a
-        row wipe it from this phone.</p>
+      <p>Muster locks after ${count(config.lock_after_minutes, "minute")} without use. ${config.pin_attempts} wrong
+        PINs in a row wipe it from this phone.</p>
       ${kept !== null && html`<p>${kept ? "This browser keeps Muster's saved data until you sign out."
         : "This browser may clear Muster's saved data when space runs low; unsent answers would be lost."}</p>`}
       <button type="button" onClick=${session.lock}>Lock now</button>

@@ -3,7 +3,7 @@
 import { html, useState } from "../html.js";
 import { useRoute } from "../router.js";
 import * as session from "../session.js";
-import { Page, Problem, useSession } from "../ui.js";
+import { Page, Problem, count, useSession } from "../ui.js";
 
 const PIN = /^[0-9]{6,}$/;
 
@@ -15,6 +15,7 @@ function PinInput({ id, label, autocomplete = "off" }) {
 }
 
 export function ChoosePin() {
+  const { config } = useSession();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
 
@@ -29,10 +30,9 @@ export function ChoosePin() {
   }
 
   return html`<${Page} title="Choose a PIN">
-    <p>At least 6 digits. You will enter it each time you open Muster and after ${session.state.config
-      .lock_after_minutes} minutes without use. ${session.state.config.pin_attempts} wrong PINs in a row wipe
-      Muster from this phone.</p>
-    <form class="stack" onSubmit=${submit}>
+    <p>At least 6 digits. You will enter it each time you open Muster and after ${count(config.lock_after_minutes,
+      "minute")} without use. ${config.pin_attempts} wrong PINs in a row wipe Muster from this phone.</p>
+    <form class="stack" onSubmit=${submit} novalidate>
       <${PinInput} id="pin" label="PIN" autocomplete="new-password" />
       <${PinInput} id="again" label="The same PIN again" autocomplete="new-password" />
       <${Problem} error=${error} />
