@@ -5,6 +5,7 @@ import * as outbox from "./outbox.js";
 import * as push from "./push.js";
 import { useRoute } from "./router.js";
 import * as session from "./session.js";
+import * as store from "./store.js";
 import { Availability } from "./screens/availability.js";
 import { CalloutScreen } from "./screens/callout.js";
 import { CalloutList } from "./screens/callouts.js";
@@ -42,6 +43,12 @@ if ("serviceWorker" in navigator) {
     if (event.data?.type === "open") location.hash = new URL(event.data.url, location.href).hash;
   });
 }
+
+// Work the lock cut short (a poll that answered after it, a queued answer mid-send) is dropped on purpose: its
+// data cannot be sealed without the key. It is not an error; the next unlock picks the work up again.
+addEventListener("unhandledrejection", (event) => {
+  if (event.reason instanceof store.Locked) event.preventDefault();
+});
 
 session.onUnlocked(() => {
   push.refresh(session.state.config.vapid_public_key);

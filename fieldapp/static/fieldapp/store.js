@@ -87,14 +87,18 @@ export function lock() {
   key = null;
 }
 
+/* Thrown by a read or write that comes after the lock (a poll answered late, say): that work is dropped. */
+export class Locked extends Error {}
+
 function unlockedKey() {
-  if (key === null) throw new Error("The app is locked.");
+  if (key === null) throw new Locked("The app is locked.");
   return key;
 }
 
 export async function get(name) {
+  const sealedWith = unlockedKey();
   const record = await run(SEALED, "readonly", (store) => store.get(name));
-  return record === undefined ? undefined : unseal(unlockedKey(), name, record);
+  return record === undefined ? undefined : unseal(sealedWith, name, record);
 }
 
 export async function put(name, value) {
@@ -103,11 +107,13 @@ export async function put(name, value) {
 }
 
 export function remove(name) {
+  unlockedKey();
   return run(SEALED, "readwrite", (store) => store.delete(name));
 }
 
 /* The names of the sealed records starting with `prefix` (names say what a record is, never what it holds). */
 export async function names(prefix) {
+  unlockedKey();
   const all = await run(SEALED, "readonly", (store) => store.getAllKeys());
   return all.filter((name) => name.startsWith(prefix));
 }
