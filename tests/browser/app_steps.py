@@ -139,3 +139,21 @@ def worker_ready(driver) -> None:
 def advance_clock(driver, seconds: float) -> None:
     """The page's clock ``seconds`` ahead (Date.now, which the idle lock reads), without waiting for them to pass."""
     driver.execute_script("const now = Date.now.bind(Date); Date.now = () => now() + arguments[0];", seconds * 1000)
+
+
+def small_targets(driver) -> list[str]:
+    """What there is to tap in the app (links, buttons, fields) that is less than 44 pixels tall or wide."""
+    return driver.execute_script("""
+        const small = [];
+        document.querySelectorAll("#app a, #app button, #app input, #app select").forEach((element) => {
+          const box = element.getBoundingClientRect();
+          if (box.width && (box.height < 44 || box.width < 44)) {
+            small.push(`${element.outerHTML.slice(0, 80)} ${box.width}x${box.height}`);
+          }
+        });
+        return small;""")
+
+
+def overflow(driver) -> int:
+    """How far the app runs off the side of the screen."""
+    return driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth;")

@@ -19,6 +19,7 @@ class DevTools:
         self.socket = websocket.create_connection(url, timeout=10, suppress_origin=True)
         self.ids = itertools.count(1)
         self.events: list[dict] = []
+        self.sessions: dict[str, str] = {}
 
     def close(self) -> None:
         self.socket.close()
@@ -54,11 +55,14 @@ class DevTools:
                 self.events.append(json.loads(self.socket.recv()))
 
     def attach(self, kind: str, url_part: str) -> str:
-        """A session on the first target of ``kind`` ("page", "service_worker") whose URL holds ``url_part``."""
+        """A session on the first target of ``kind`` ("page", "service_worker") whose URL holds ``url_part``; the
+        same session each time for the same target, since what a session sets (network emulation) is its own."""
         for target in self.send("Target.getTargets")["targetInfos"]:
             if target["type"] == kind and url_part in target["url"]:
-                return self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})[
-                    "sessionId"]
+                if target["targetId"] not in self.sessions:
+                    self.sessions[target["targetId"]] = self.send(
+                        "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})["sessionId"]
+                return self.sessions[target["targetId"]]
         raise LookupError(f"no {kind} target at {url_part}")
 
     def evaluate(self, session: str, expression: str):

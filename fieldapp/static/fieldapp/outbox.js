@@ -79,7 +79,11 @@ async function send(name, item) {
   }
 }
 
+// The `online` event can come a moment before requests get through (the radio is up, the route is not yet), so
+// the outbox tries at once and twice more soon after, rather than waiting for the timer.
+const AFTER_ONLINE_MS = [0, 3000, 10000];
+
 export function start() {
-  addEventListener("online", flush);
+  addEventListener("online", () => AFTER_ONLINE_MS.forEach((ms) => setTimeout(flush, ms)));
   setInterval(flush, RETRY_MS);
 }

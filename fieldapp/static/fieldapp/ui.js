@@ -63,11 +63,15 @@ export function count(number, word) {
   return `${number} ${word}${number === 1 ? "" : "s"}`;
 }
 
+// Times as the app's language writes them (the page's lang, en-GB: 24-hour, day before month), whatever language
+// the phone's browser happens to be set to: the same times as the back office and the radio.
+const LANGUAGE = document.documentElement.lang;
+
 export function time(iso) {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleTimeString(LANGUAGE, { hour: "2-digit", minute: "2-digit" });
 }
 
 export function when(iso) {
-  return new Date(iso).toLocaleString(undefined,
+  return new Date(iso).toLocaleString(LANGUAGE,
     { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }

@@ -10,8 +10,8 @@ import { answerText } from "./callouts.js";
 
 const ETAS = [5, 10, 15, 20, 30, 45, 60];
 const POLL_MS = 5000;
-const STATES = { active: "Active", filled: "Filled", exhausted: "Everyone alerted", cancelled: "Cancelled",
-  closed: "Closed" };
+const STATES = { active: "Active", filled: "Filled", exhausted: "Everyone alerted, still short",
+  cancelled: "Cancelled", closed: "Closed" };
 
 async function loadCallout(id, setData, setError) {
   try {
@@ -39,8 +39,8 @@ function Accepted({ people }) {
     ${people.length === 0 ? html`<p class="muted">Nobody yet.</p>` : html`<ul class="people">
       ${people.map((person) => html`<li>
         <span>${person.name}</span>
-        <span class="meta">${person.eta_minutes === null ? "no ETA" : `ETA ${person.eta_minutes} min`}
-          · ${time(person.responded_at)}</span>
+        <span class="meta">${person.eta_minutes === null ? "no ETA" : `ETA ${person.eta_minutes} min`} · ${
+          time(person.responded_at)}</span>
       </li>`)}</ul>`}
   </section>`;
 }
@@ -66,8 +66,7 @@ function MyAnswer({ callout, queued }) {
 
 function Answer({ callout }) {
   const [declining, setDeclining] = useState(false);
-  if (!callout.is_open) return html`<p class="notice">This callout is ${STATES[callout.state].toLowerCase()}: answers
-    are closed.</p>`;
+  if (!callout.is_open) return html`<p class="notice">This callout is ${callout.state}: answers are closed.</p>`;
   const accept = (eta) => outbox.answer(callout.id, { response: "accept", eta_minutes: eta });
   const decline = (event) => {
     event.preventDefault();
@@ -111,6 +110,7 @@ export function CalloutScreen({ id }) {
       <p class="message big" id="callout-message">${callout.message}</p>
       <dl class="facts">
         <dt>State</dt><dd>${STATES[callout.state]}</dd>
+        <dt>Coming</dt><dd>${callout.counts.accepted} of ${callout.need.quorum} needed</dd>
         ${callout.incident_ref && html`<dt>Incident</dt><dd>${callout.incident_ref}</dd>`}
         <dt>Sent</dt><dd>${when(callout.launched_at)}</dd>
       </dl>

@@ -8,7 +8,7 @@ import * as store from "../store.js";
 import { Page, Problem, count, useChanges, useSession, when } from "../ui.js";
 
 const PUSH_TEXT = {
-  checking: "",
+  checking: "Checking…",
   on: "On: callouts arrive on this phone as notifications.",
   ask: "Callouts can arrive on this phone as notifications.",
   blocked: "Notifications for Muster are blocked in this browser's settings: allow them there to get callouts "
@@ -27,7 +27,7 @@ function allow() {
 export function PushBanner() {
   useChanges(push);
   const { status, detail } = push.push;
-  if (status === "on" || status === "checking") return null;
+  if (status === "on" || status === "checking") return null; // nothing to do, or nothing known yet
   return html`<div class="banner" role="status">
     <p>${PUSH_TEXT[status]}${status === "failed" && detail ? ` (${detail})` : ""}</p>
     ${status === "ask" && html`<button type="button" class="primary" onClick=${allow}>Turn on callout alerts</button>`}
