@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "units",
     "callouts",
     "reports",
+    "fieldapp",
 ]
 
 MIDDLEWARE = [

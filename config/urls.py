@@ -17,6 +17,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page that names no icon (the API docs, the response pages).
     path("favicon.ico", RedirectView.as_view(url=static("muster/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
+    path("app/", include("fieldapp.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script from /api/docs/?script=, not inline: the Content-Security-Policy.

@@ -1,0 +1,127 @@
+/* Muster's service worker (served as /app/sw.js, scope /app/). The line above this one, added by the server,
+   names the shell's files and their version (fieldapp/shell.py).
+
+   It keeps the shell so every screen opens without signal, and turns pushes into notifications. It never caches an
+   API answer and never sees the PIN's key: what the app knows about people stays sealed in IndexedDB. A
+   notification shows only what the push carried, which the server limits to what a locked phone may show. */
+"use strict";
+
+const CACHE = `muster-shell-${SHELL.version}`;
+const SCOPE = new URL(self.registration.scope).pathname;
+const ICON = SHELL.files.find((url) => url.endsWith("/icon-192.png"));
+const BADGE = SHELL.files.find((url) => url.endsWith("/badge-96.png"));
+const ANSWER_ACTIONS = [{ action: "accept", title: "Accept" }, { action: "decline", title: "Decline" }];
+
+self.addEventListener("install", (event) => {
+  // cache: "reload" skips the HTTP cache, so a new version never stores an old file under its name.
+  event.waitUntil(caches.open(CACHE)
+    .then((cache) => cache.addAll(SHELL.files.map((url) => new Request(url, { cache: "reload" }))))
+    .then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter((name) => name.startsWith("muster-shell-") && name !== CACHE)
+      .map((name) => caches.delete(name))))
+    .then(() => self.clients.claim()));
+});
+
+/* The shell's files from the cache (the app loads all its modules at start, so a new version never mixes with an
+   old one mid-session); every other request, the API above all, goes to the network untouched. */
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (request.mode === "navigate" && url.pathname === SCOPE) {
+    event.respondWith(cachedOr(SCOPE, request));
+  } else if (SHELL.files.includes(url.pathname)) {
+    event.respondWith(cachedOr(url.pathname, request));
+  }
+});
+
+async function cachedOr(path, request) {
+  return (await caches.match(path, { cacheName: CACHE })) || fetch(request);
+}
+
+/* What each kind of push (CONTRACT11.md point 4) adds to its notification. A callout stays until it is dealt with
+   and can be answered from the notification where the platform shows actions; an update to it replaces it. */
+const KINDS = {
+  callout: (payload) => ({ tag: `callout-${payload.callout}`, renotify: true, requireInteraction: true,
+    vibrate: [400, 200, 400, 200, 400], actions: payload.answer ? ANSWER_ACTIONS : [] }),
+  "callout-update": (payload) => ({ tag: `callout-${payload.callout}`, renotify: true, requireInteraction: true,
+    vibrate: [400, 200, 400] }),
+  circulation: () => ({}),
+  notice: () => ({}),
+};
+
+self.addEventListener("push", (event) => {
+  let payload = {};
+  try {
+    payload = event.data ? event.data.json() : {};
+  } catch {
+    // Not ours or garbled: still a notification, or iOS withdraws the subscription.
+  }
+  event.waitUntil(notify(payload));
+});
+
+function notify(payload) {
+  const extra = (KINDS[payload.kind] || KINDS.notice)(payload);
+  return self.registration.showNotification(payload.title || "Muster", {
+    body: payload.body || "Open Muster for details.",
+    icon: ICON,
+    badge: BADGE,
+    lang: "en-GB",
+    data: { url: payload.url || SCOPE, title: payload.title || "Muster", callout: payload.callout ?? null,
+      answer: payload.answer ?? null },
+    ...extra,
+  });
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(clicked(event.notification.data || {}, event.action));
+});
+
+/* Accept or Decline on the notification answer through the push's own signed token (no PIN needed, nothing read
+   from the app's sealed data); a plain tap opens the app at the notification's screen. */
+function clicked(data, action) {
+  if ((action === "accept" || action === "decline") && data.answer) return answerFromNotification(data, action);
+  return openApp(data.url || SCOPE);
+}
+
+async function answerFromNotification(data, response) {
+  let body;
+  let failed = false;
+  try {
+    const reply = await fetch(data.answer.url, {
+      method: "POST", credentials: "omit", cache: "no-store",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      // Accept from a notification has no ETA: the app asks for it when opened.
+      body: JSON.stringify({ token: data.answer.token, response, eta_minutes: null }),
+    });
+    if (reply.ok) {
+      body = response === "accept" ? "Accepted. Open Muster to give your ETA." : "Declined.";
+    } else {
+      const problem = await reply.json().catch(() => ({}));
+      body = `Not sent: ${problem.error?.message || problem.detail || `the server answered ${reply.status}.`}`;
+      failed = true;
+    }
+  } catch {
+    body = "Not sent: no connection. Open Muster to answer; it sends your answer when the phone is back online.";
+    failed = true;
+  }
+  return self.registration.showNotification(data.title, {
+    body, icon: ICON, badge: BADGE, lang: "en-GB", tag: `callout-${data.callout}`, requireInteraction: failed,
+    data: { url: data.url, title: data.title, callout: data.callout, answer: null },
+  });
+}
+
+/* An open app window is focused and told where to go (a reload would lock it); otherwise a new one opens there. */
+async function openApp(url) {
+  const target = new URL(url, self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = windows.find((client) => new URL(client.url).pathname.startsWith(SCOPE));
+  if (!open) return self.clients.openWindow(target);
+  await open.focus();
+  open.postMessage({ type: "open", url: target });
+}

@@ -1,0 +1,59 @@
+/* Muster's public API (/api/v1/), as every other client uses it. Errors come back in one shape
+   ({"error": {"code", "message", "fields"}}, config/api.py); a failed connection is an Offline error, so callers
+   can tell "no signal" (queue it, show what was saved) from "the server said no" (show why). */
+
+const BASE = document.documentElement.dataset.api;
+let token = null;
+let onSignedOut = () => {};
+
+export class Offline extends Error {}
+
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error.message || `The server answered ${status}.`);
+    this.status = status;
+    this.code = error.code;
+    this.fields = error.fields || {};
+  }
+}
+
+export function useToken(value) {
+  token = value;
+}
+
+/* Called when the server no longer knows this device's token (revoked, expired): the app signs itself out. */
+export function whenSignedOut(callback) {
+  onSignedOut = callback;
+}
+
+export async function api(path, { method = "GET", body, auth = true } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (auth && token) headers.Authorization = `Token ${token}`;
+  let response;
+  try {
+    response = await fetch(BASE + path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store", credentials: "omit", // the token is the login; no cookie, nothing kept by the HTTP cache
+    });
+  } catch {
+    throw new Offline("No connection to Muster.");
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (response.ok) return data;
+  if (response.status === 401 && auth && token) onSignedOut();
+  throw new ApiError(response.status, data.error || {});
+}
+
+/* Every page of a list endpoint's results. */
+export async function all(path) {
+  const results = [];
+  let next = path;
+  while (next) {
+    const page = await api(next);
+    results.push(...page.results);
+    next = page.next ? page.next.slice(page.next.indexOf(BASE) + BASE.length) : null;
+  }
+  return results;
+}

@@ -1,0 +1,373 @@
+"""The field app (/app/) in a real browser, as an officer's phone runs it: enrolment with the second factor, the PIN
+and the lock, the wipe after wrong PINs, what IndexedDB keeps (nothing readable), a callout arriving by push and
+answered, answers given without signal, availability, and the shell opening offline."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as shown
+
+from callouts.models import Callout, EscalationPolicy
+from callouts.services.callouts import callout_launch, callout_respond
+from tests.browser.app_steps import (
+    PIN,
+    advance_clock,
+    choose_pin,
+    enter_pin,
+    fill_enrolment,
+    forget_the_site,
+    heading,
+    indexeddb_records,
+    notifications,
+    open_app,
+    overflow,
+    phone_screen,
+    problem,
+    problem_says,
+    screen_is,
+    small_targets,
+    submit,
+    worker_ready,
+)
+from tests.browser.console_steps import PASSWORD, wait
+from tests.browser.devtools import DevTools
+from tests.factories import add_member, make_person, make_unit
+from tests.push_double import subscribe_browser
+from units.models import ContactMethod, Device, FixedRule, Unavailability
+
+# As with a worker and beat running: alerts go as soon as a launch commits, and no watchdog banner; push is set up
+# with a VAPID key pair, as the demo has it.
+pytestmark = pytest.mark.usefixtures("eager_tasks", "timers_running", "vapid")
+
+MESSAGE = "Armed suspect seen at Kennington Park. RV Kennington police station, north yard."
+OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+ONLINE = {**OFFLINE, "offline": False}
+
+
+@pytest.fixture
+def app(browser, chromium):
+    """The browser as a phone that never opened Muster, with notifications allowed (as after the officer's tap)."""
+    forget_the_site(chromium, browser.base_url)
+    chromium.execute_cdp_cmd("Browser.grantPermissions", {"origin": browser.base_url,
+                                                          "permissions": ["notifications"]})
+    yield browser
+    forget_the_site(chromium, browser.base_url)
+    chromium.execute_cdp_cmd("Browser.resetPermissions", {})
+
+
+@pytest.fixture
+def devtools(chromium):
+    tools = DevTools(chromium)
+    yield tools
+    tools.close()
+
+
+@pytest.fixture
+def tsu(db):
+    """Three accepts fill its callouts."""
+    unit = make_unit("tsu", name="Tactical Support Unit")
+    EscalationPolicy.objects.create(unit=unit, quorum=3, wait_minutes=5)
+    return unit
+
+
+def officer(unit, name):
+    """A responder always on the unit's primary list, with an authenticator app."""
+    person = make_person(name, rank="PC")
+    person.user.set_password(PASSWORD)
+    person.user.save()
+    person.user.groups.add(Group.objects.get(name="Responders"))
+    add_member(unit, person)
+    FixedRule.objects.create(tier=unit.tiers.get(position=1), person=person)
+    person.authenticator = TOTPDevice.objects.create(user=person.user, name=f"{name}'s authenticator")
+    return person
+
+
+@pytest.fixture
+def priya(tsu):
+    return officer(tsu, "Priya Shah")
+
+
+@pytest.fixture
+def alex(tsu):
+    return officer(tsu, "Alex Morgan")
+
+
+def launch(unit, dispatcher) -> Callout:
+    return callout_launch(unit=unit, actor=dispatcher, message=MESSAGE, incident_ref="CAD-2026-0412")
+
+
+def enrolled(app, person):
+    """Enrolled with the second factor and a PIN chosen: the app open on its callouts."""
+    driver = open_app(app)
+    fill_enrolment(driver, person.user, person.authenticator)
+    submit(driver)
+    choose_pin(driver)
+    wait(driver, 15).until(screen_is("Callouts"))
+    worker_ready(driver)
+    return driver
+
+
+def go(driver, route: str, title: str):
+    """A route of the app (#/...), as a link inside it would: the page is not reloaded, so the app stays unlocked."""
+    driver.execute_script("location.hash = arguments[0];", f"#/{route}")
+    wait(driver, 10).until(screen_is(title))
+
+
+def signal(driver, devtools, *, on: bool) -> None:
+    """The phone's signal gone or back, for the app's page and its service worker (each its own DevTools target;
+    the emulation holds only where the Network domain is enabled)."""
+    # Back on, the worker first: the page's `online` event sends what waited, through the worker.
+    targets = (("page", "/app/"), ("service_worker", "/app/sw.js"))
+    for kind, url in reversed(targets) if on else targets:
+        target = devtools.attach(kind, url)
+        devtools.send("Network.enable", session=target)
+        devtools.send("Network.emulateNetworkConditions", ONLINE if on else OFFLINE, session=target)
+
+
+def network_errors_only(driver) -> None:
+    """The console while the phone had no signal: every error is a request that could not go out, nothing else."""
+    errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert all("net::ERR_INTERNET_DISCONNECTED" in error for error in errors), errors
+
+
+def test_an_officer_enrols_with_the_second_factor_chooses_a_pin_and_unlocks_after_the_idle_lock(app, priya,
+                                                                                               settings):
+    settings.APP_LOCK_MINUTES = 2
+    driver = open_app(app)
+    assert heading(driver) == "Enrol this phone"
+    app.screenshot("app-enrol.png")
+
+    with phone_screen(driver):
+        fill_enrolment(driver, priya.user, priya.authenticator)
+        assert (small_targets(driver), overflow(driver)) == ([], 0)
+        app.screenshot("app-enrol-phone.png")
+        submit(driver)
+        choose_pin(driver, PIN, "246811")
+        wait(driver, 10).until(problem_says("The two PINs are not the same. Enter them again."))
+        choose_pin(driver, "24681", "24681")
+        wait(driver, 10).until(problem_says("The PIN must be at least 6 digits, digits only."))
+        choose_pin(driver, PIN)
+        wait(driver, 15).until(screen_is("Callouts"))
+
+    device = Device.objects.get(user=priya.user)
+    assert (device.platform, device.name, device.revoked_at) == ("web", "Web browser", None)
+    go(driver, "device", "This device")
+    assert "Muster locks after 2 minutes without use." in driver.find_element(By.TAG_NAME, "main").text
+
+    advance_clock(driver, 2 * 60 + 1)  # two minutes without a tap or a key
+    wait(driver, 10).until(screen_is("Muster is locked"))
+    enter_pin(driver, PIN)
+    wait(driver, 15).until(screen_is("This device"))  # back where the officer was
+
+
+def test_five_wrong_pins_wipe_the_phone_and_sign_the_device_out(app, priya):
+    driver = enrolled(app, priya)
+    device = Device.objects.get(user=priya.user)
+    driver.refresh()  # the app closed and opened again: the key is gone with the page
+    wait(driver, 15).until(screen_is("Muster is locked"))
+
+    for left in ("4 tries", "3 tries", "2 tries", "1 try"):
+        enter_pin(driver, "135790")
+        wait(driver, 10).until(problem_says(f"Wrong PIN. {left} left"))
+    assert problem(driver) == "Wrong PIN. 1 try left before Muster's data on this phone is wiped."
+    enter_pin(driver, "135790")
+
+    wait(driver, 15).until(screen_is("Enrol this phone"))
+    assert driver.find_element(By.CSS_SELECTOR, "main .notice").text.startswith(
+        "5 wrong PINs: Muster's data on this phone was wiped and the phone is signed out.")
+    wait(driver, 10).until(lambda d: indexeddb_records(d) == [])
+    device.refresh_from_db()
+    assert device.revoked_at is not None
+
+
+def test_indexeddb_holds_no_plaintext_of_the_token_or_of_an_answer_waiting_for_signal(app, devtools, priya, tsu,
+                                                                                      dispatcher):
+    callout = launch(tsu, dispatcher)
+    driver = open_app(app)
+    page = devtools.attach("page", "/app/")
+    devtools.send("Network.enable", session=page)
+    fill_enrolment(driver, priya.user, priya.authenticator)
+    submit(driver)
+    enrolment = devtools.event("Network.responseReceived",
+                               lambda params: params["response"]["url"].endswith("/api/v1/auth/devices/"))
+    devtools.event("Network.loadingFinished", lambda params: params["requestId"] == enrolment["requestId"])
+    body = devtools.send("Network.getResponseBody", {"requestId": enrolment["requestId"]}, session=page)
+    token = json.loads(body["body"])["token"]
+    choose_pin(driver)
+    wait(driver, 15).until(screen_is("Callouts"))
+    go(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
+    wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "callout-message"), MESSAGE))
+
+    signal(driver, devtools, on=False)
+    driver.find_element(By.CSS_SELECTOR, "button.decline").click()
+    driver.find_element(By.ID, "reason").send_keys("Giving evidence at Southwark Crown Court")
+    driver.find_element(By.CSS_SELECTOR, "form button.decline").click()
+    waiting = wait(driver, 10).until(shown.visibility_of_element_located((By.CSS_SELECTOR, ".waiting")))
+    assert waiting.text.startswith("Waiting for signal: your answer is saved on this phone")
+
+    records = indexeddb_records(driver)
+    assert {(record["store"], record["key"]) for record in records} >= {
+        ("sealed", "token"), ("sealed", f"outbox:answer:{callout.pk}"), ("sealed", f"callout:{callout.pk}")}
+    stored = "\n".join(record["key"] + " " + record["value"] for record in records)
+    for secret in (token, token[:8], "Southwark", "Kennington", "Tactical Support Unit", "Priya", "CAD-2026"):
+        assert secret not in stored
+
+    signal(driver, devtools, on=True)  # the browser's `online` event follows
+    wait(driver, 15).until(shown.invisibility_of_element_located((By.CSS_SELECTOR, ".waiting")))
+    assert driver.find_element(By.ID, "my-answer").text.startswith("Declined\nat ")
+    network_errors_only(driver)
+    recipient = callout.recipients.get(person=priya)
+    assert (recipient.response, recipient.note, recipient.response_channel) == (
+        "decline", "Giving evidence at Southwark Crown Court", "app")
+
+
+def worker_registration(devtools, base_url: str) -> tuple[str, str]:
+    """The page's DevTools session and the id of the service worker's registration for /app/."""
+    page = devtools.attach("page", "/app/")
+    devtools.send("ServiceWorker.enable", session=page)
+    scope = f"{base_url}/app/"
+    update = devtools.event("ServiceWorker.workerRegistrationUpdated", lambda params: any(
+        entry["scopeURL"] == scope and not entry["isDeleted"] for entry in params["registrations"]))
+    return page, next(entry["registrationId"] for entry in update["registrations"] if entry["scopeURL"] == scope)
+
+
+def deliver_push(devtools, base_url: str, payload: dict) -> None:
+    """The push as the push service hands it to the browser: straight to the service worker's push event."""
+    page, registration = worker_registration(devtools, base_url)
+    # A worker (re)started while DevTools watches its registration can wait for a debugger before it runs anything,
+    # the push event included: attached to it, it is told to run.
+    devtools.send("Runtime.runIfWaitingForDebugger", session=devtools.attach("service_worker", "/app/sw.js"))
+    devtools.send("ServiceWorker.deliverPushMessage", {"origin": f"{base_url}/", "registrationId": registration,
+                                                       "data": json.dumps(payload)}, session=page)
+
+
+@pytest.fixture
+def priyas_browser(priya, push_service, settings):
+    """Priya's browser subscribed at a push service double, which Muster's Web Push channel really sends to."""
+    settings.MUSTER_CHANNELS = {**settings.MUSTER_CHANNELS, "push": "callouts.channels.push.WebPushChannel"}
+    ContactMethod.objects.create(person=priya, kind="push", address="Priya's phone", verified_at=timezone.now())
+    return subscribe_browser(priya, push_service)
+
+
+def pushed(push_service, browser) -> dict:
+    """What Muster sent to the push service for ``browser``: the payload the service worker will receive."""
+    [(headers, body)] = push_service.received
+    return browser.read(body)
+
+
+def answer_cell(driver, name: str) -> str:
+    rows = {row.find_element(By.CSS_SELECTOR, ".person-link").text: row
+            for row in driver.find_elements(By.CSS_SELECTOR, "tr.person-row")}
+    return rows[name].find_element(By.CSS_SELECTOR, ".answer-cell").text
+
+
+def test_a_callout_push_shows_a_notification_and_an_accept_with_eta_reaches_the_operators_live_page(
+        app, devtools, client, priya, priyas_browser, push_service, alex, tsu, dispatcher):
+    driver = enrolled(app, priya)
+    callout = launch(tsu, dispatcher)
+    callout_respond(recipient=callout.recipients.get(person=alex), response="accept", eta_minutes=20, channel="sms")
+
+    deliver_push(devtools, app.base_url, pushed(push_service, priyas_browser))
+    wait(driver, 10).until(notifications)
+    [notification] = notifications(driver)
+    assert {key: notification[key] for key in ("title", "body", "tag", "requireInteraction", "actions")} == {
+        "title": "Tactical Support Unit", "body": MESSAGE, "tag": f"callout-{callout.pk}",
+        "requireInteraction": True, "actions": ["Accept", "Decline"]}
+
+    # A tap opens the app at the notification's address.
+    go(driver, notification["data"]["url"].split("#/")[1], "Tactical Support Unit")
+    wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "callout-message"), MESSAGE))
+    main = driver.find_element(By.TAG_NAME, "main").text
+    assert "Incident\nCAD-2026-0412" in main and "My answer\nNot answered" in main
+    wait(driver, 10).until(lambda d: "PC Alex Morgan\nETA 20 min" in d.find_element(By.TAG_NAME, "main").text)
+    app.screenshot("app-callout.png")
+    with phone_screen(driver):
+        assert (small_targets(driver), overflow(driver)) == ([], 0)
+        app.screenshot("app-callout-phone.png")
+        driver.find_element(By.CSS_SELECTOR, "button[aria-label='Accept, there in 10 minutes']").click()
+        wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "my-answer"), "Accepted · ETA 10 min"))
+
+    app.log_in(client, dispatcher)
+    live = app.open(reverse("admin:callouts_callout_live", args=[callout.pk]))
+    wait(live, 10).until(lambda d: d.find_element(By.ID, "live-status").text.startswith("Updated"))
+    priya_answer = answer_cell(live, "PC Priya Shah")
+    assert priya_answer.startswith("Accepted · arrives ~") and "(ETA 10 min)" in priya_answer
+
+
+def test_an_officer_sees_their_shifts_and_feed_and_books_themselves_unavailable(app, priya):
+    driver = enrolled(app, priya)
+    go(driver, "availability", "My availability")
+    shifts = wait(driver, 10).until(shown.visibility_of_element_located(
+        (By.CSS_SELECTOR, "[aria-labelledby=shifts-heading] li")))
+    assert shifts.text.startswith("Now – ") and shifts.text.endswith("Tactical Support Unit · Primary")
+    feed = driver.find_element(By.ID, "feed").get_attribute("value")
+    assert feed.startswith("http") and feed.endswith(".ics")
+
+    driver.find_element(By.XPATH, "//button[normalize-space()='I am unavailable…']").click()
+    driver.find_element(By.CSS_SELECTOR, "#kind option[value=court]").click()
+    driver.find_element(By.ID, "note").send_keys("Southwark Crown Court")
+    with phone_screen(driver):
+        assert (small_targets(driver), overflow(driver)) == ([], 0)
+        app.screenshot("app-availability-phone.png")
+    submit(driver)
+    booked = wait(driver, 10).until(shown.visibility_of_element_located(
+        (By.CSS_SELECTOR, "[aria-labelledby=unavailable-heading] li")))
+    assert booked.text.startswith("Court until ") and "Southwark Crown Court" in booked.text
+    court = Unavailability.objects.get(person=priya)
+    assert (court.kind, court.note) == ("court", "Southwark Crown Court")
+    app.screenshot("app-availability.png")
+
+    booked.find_element(By.XPATH, ".//button[normalize-space()='Remove']").click()
+    wait(driver, 10).until(shown.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, "[aria-labelledby=unavailable-heading]"), "Nothing booked"))
+    assert not Unavailability.objects.filter(person=priya).exists()
+
+
+def test_every_screen_opens_without_signal(app, devtools, priya, tsu, dispatcher):
+    callout = launch(tsu, dispatcher)
+    driver = enrolled(app, priya)
+    go(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
+    wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "callout-message"), MESSAGE))
+    go(driver, "availability", "My availability")
+    wait(driver, 10).until(shown.visibility_of_element_located((By.ID, "shifts-heading")))
+
+    go(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
+    signal(driver, devtools, on=False)
+    driver.refresh()  # the app opened again, without signal
+    wait(driver, 15).until(screen_is("Muster is locked"))
+    assert driver.execute_async_script("fetch('/api/v1/app-config/').then(() => arguments[0]('answered'), "
+                                       "() => arguments[0]('no signal'))") == "no signal"
+    enter_pin(driver, PIN)
+    wait(driver, 15).until(shown.text_to_be_present_in_element((By.ID, "callout-message"), MESSAGE))
+    assert driver.find_element(By.CSS_SELECTOR, "main .offline").text == "No connection: showing what was saved."
+    for route, title in (("callouts", "Callouts"), ("availability", "My availability"), ("device", "This device"),
+                         ("reports", "Field reports"), ("circulations", "Circulated to me")):
+        go(driver, route, title)
+        if route == "availability":
+            shifts = wait(driver, 10).until(shown.visibility_of_element_located(
+                (By.CSS_SELECTOR, "[aria-labelledby=shifts-heading] li")))
+            assert shifts.text.endswith("Tactical Support Unit · Primary")
+    network_errors_only(driver)
+
+
+def test_accept_on_the_notification_answers_through_the_pushs_own_link(app, devtools, priya, priyas_browser,
+                                                                       push_service, tsu, dispatcher):
+    driver = enrolled(app, priya)
+    callout = launch(tsu, dispatcher)
+    deliver_push(devtools, app.base_url, pushed(push_service, priyas_browser))
+    wait(driver, 10).until(notifications)
+
+    # What a press on the notification's Accept runs (headless Chromium has no notification to press).
+    worker = devtools.attach("service_worker", "/app/sw.js")
+    devtools.evaluate(worker, "self.registration.getNotifications()"
+                              ".then(([shown]) => clicked(shown.data, 'accept'))")
+
+    wait(driver, 10).until(lambda d: [n["body"] for n in notifications(d)] == [
+        "Accepted. Open Muster to give your ETA."])
+    recipient = callout.recipients.get(person=priya)
+    assert (recipient.response, recipient.eta_minutes, recipient.response_channel) == ("accept", None, "push")
