@@ -16,6 +16,16 @@ def response_link(recipient_id: int, response: str) -> str:
     return f"{settings.SITE_URL}/respond/{token}/"
 
 
+def update_text(subject: str, body: str) -> str:
+    """An update's own words, without the callout's heading that ``compose`` put before them."""
+    return body.removeprefix(f"{subject.removesuffix(UPDATE_SUFFIX)}: ")
+
+
+def push_title(callout) -> str:
+    """A push notification's title: the unit, which is what a locked phone may show besides the message."""
+    return f"{'EXERCISE: ' if callout.exercise else ''}{callout.unit.name}"
+
+
 def is_stand_down(subject: str, body: str) -> bool:
     """Whether an update's stored subject and body (as ``compose`` made them) carry a stand-down."""
     return body.startswith(f"{subject.removesuffix(UPDATE_SUFFIX)}: {STAND_DOWN}")

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from callouts.clock import db_now
 from callouts.models import Callout, Delivery, Recipient
@@ -95,3 +95,11 @@ def visible_callouts(user) -> QuerySet[Callout]:
 def alerted_recipient(callout: Callout, user) -> Recipient | None:
     """``user``'s place on ``callout``, if they were alerted for it: what they may answer for."""
     return Recipient.objects.filter(callout=callout, person__user=user, notified_at__isnull=False).first()
+
+
+def coming_recipients() -> QuerySet[Recipient]:
+    """Recipients whose latest answer is accept and who were not told to stand down since (``Recipient.stood_down``
+    in SQL), oldest answer first: who is coming."""
+    not_stood_down = Q(stood_down_at__isnull=True) | Q(stood_down_at__lt=F("responded_at"))
+    return (Recipient.objects.filter(not_stood_down, response=Recipient.Response.ACCEPT).select_related("person")
+            .order_by("responded_at", "id"))

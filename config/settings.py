@@ -25,12 +25,15 @@ def envbool(name: str, default: str) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
-def envint(name: str, default: str) -> int:
+def envint(name: str, default: str, *, minimum: int | None = None) -> int:
     value = os.environ.get(name, default)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -231,6 +234,10 @@ REST_FRAMEWORK = {
 }
 # A device token unused for this many days stops working; the phone has to enrol again.
 DEVICE_IDLE_DAYS = envint("DEVICE_IDLE_DAYS", "30")
+# The field app (GET /api/v1/app-config/ tells it these): minutes idle before it asks for the PIN again, and wrong
+# PINs after which it wipes what it keeps and signs its device out.
+APP_LOCK_MINUTES = envint("APP_LOCK_MINUTES", "30", minimum=1)
+APP_PIN_ATTEMPTS = envint("APP_PIN_ATTEMPTS", "5", minimum=1)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Muster API",
@@ -243,6 +250,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # An answer to a callout, wherever a field named response takes one (the app's, the push's); "none" is only
+    # ever recorded, in MyAnswerResponseEnum.
+    "ENUM_NAME_OVERRIDES": {"AnswerEnum": ["accept", "decline"]},
     # Swagger UI's scripts come from the sidecar package through static files: /api/docs/ needs no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -376,7 +386,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "axes",
 )
 AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "feed_token", "auth", "p256dh", "token_hash",
-                                 "webhook_secret")
+                                 "wipe_key_hash", "webhook_secret")
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Callout delivery: channel classes, and how long a send may take before its outcome counts as unknown.
@@ -443,8 +453,10 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
 EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "false")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Muster <muster@localhost>")
+# Web Push's key pair (config/vapid.py): the private key signs every push, the public key is what the app
+# subscribes with (GET /api/v1/app-config/); a start with two halves that do not belong together is refused.
 VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
-VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "").strip()
 VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "")
 WEBPUSH_TIMEOUT = envint("WEBPUSH_TIMEOUT", "10")
 # A push still queued at the push service after this long is dropped: by then SMS and voice have taken over.

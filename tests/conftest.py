@@ -5,6 +5,7 @@ import pytest
 
 from config.celery import app
 from tests.factories import add_member, make_person, make_unit
+from tests.push_double import push_service, vapid  # noqa: F401 (fixtures: a Web Push double and a VAPID key pair)
 
 
 @pytest.fixture

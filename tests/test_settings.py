@@ -55,6 +55,12 @@ def test_a_malformed_number_is_refused_with_the_variable_named(tmp_path):
         load_settings(tmp_path, SESSION_IDLE_SECONDS="half an hour")
 
 
+@pytest.mark.parametrize("name", ["APP_LOCK_MINUTES", "APP_PIN_ATTEMPTS"])
+def test_the_field_apps_lock_and_wipe_cannot_be_switched_off_with_zero(tmp_path, name):
+    with pytest.raises(AssertionError, match=f"{name} must be at least 1, not 0"):
+        load_settings(tmp_path, **{name: "0"})
+
+
 def production_environment() -> dict[str, str]:
     """docs/production.env, as systemd or docker read it: NAME=value lines, comments on lines of their own."""
     lines = (ROOT / "docs" / "production.env").read_text().splitlines()

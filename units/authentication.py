@@ -1,5 +1,6 @@
 """How the API knows who is asking: device tokens, the login that enrols a device, and the lockout rule."""
 
+import hmac
 from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -91,6 +92,19 @@ class DeviceTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+def device_for_wipe_key(*, device_id: int, wipe_key: str) -> Device | None:
+    """The device this wipe key was issued to, revoked or not; None for any other key or id.
+
+    The field app keeps the key unencrypted so that after too many wrong PINs it can sign its device out without
+    the token, which the PIN locks away. The key can do nothing else, so a thief who reads it off the phone can
+    only do what the owner wants done with a lost phone.
+    """
+    device = Device.objects.select_related("user").filter(pk=device_id).first()
+    if device is None or not device.wipe_key_hash:
+        return None
+    return device if hmac.compare_digest(device.wipe_key_hash, hash_device_token(wipe_key)) else None
 
 
 class DeviceTokenScheme(OpenApiAuthenticationExtension):

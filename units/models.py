@@ -382,12 +382,17 @@ class Device(models.Model):
         IDLE = "idle", "Expired: not used for too long"
         MAX_AGE = "max_age", "Expired: enrolled too long ago"
         DEACTIVATED = "deactivated", "Owner deactivated"
+        WIPED = "wiped", "Wrong PIN too many times"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_devices")
     name = models.CharField(max_length=100)
     platform = models.CharField(max_length=10, choices=Platform.choices)
     token_hash = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the token.")
     token_prefix = models.CharField(max_length=8, editable=False, help_text="First characters of the token.")
+    wipe_key_hash = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="SHA-256 of the key with which the app signs this device out after too many wrong PINs; empty "
+                  "for devices enrolled before there was one.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)

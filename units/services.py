@@ -1,4 +1,5 @@
 import secrets
+from typing import NamedTuple
 
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -50,21 +51,29 @@ def feed_token_reset(*, obj: Person | Unit, actor=None) -> str:
     return obj.feed_token
 
 
-def device_enrol(*, user, name: str, platform: str, remote_addr: str | None = None) -> tuple[Device, str]:
+class Enrolment(NamedTuple):
+    device: Device
+    token: str
+    wipe_key: str
+
+
+def device_enrol(*, user, name: str, platform: str, remote_addr: str | None = None) -> Enrolment:
     """Enrol a device for ``user`` (who has just logged in with password and second factor).
 
-    Returns the device and its token: 256 random bits, returned only here and stored only as its SHA-256.
+    Returns the device, its token and its wipe key: 256 random bits each, returned only here and stored only as
+    their SHA-256. The wipe key signs this device out and does nothing else
+    (``units.authentication.device_for_wipe_key``).
     """
-    token = secrets.token_urlsafe(32)
+    token, wipe_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with transaction.atomic(), acting(user, remote_addr=remote_addr):
         device = Device(user=user, name=name, platform=platform, token_hash=hash_device_token(token),
-                        token_prefix=token[:8])
+                        token_prefix=token[:8], wipe_key_hash=hash_device_token(wipe_key))
         device.full_clean()
         device.save()
         audit_event(event="device_enrolled", target=device, actor=user, message=f"Device {name} enrolled",
                     remote_addr=remote_addr, data={"username": user.get_username(), "device": device.pk,
                                                    "platform": platform, "token_prefix": device.token_prefix})
-    return device, token
+    return Enrolment(device, token, wipe_key)
 
 
 def device_revoke(*, device: Device, actor, reason: str = Device.RevokedReason.ADMIN) -> bool:

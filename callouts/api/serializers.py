@@ -68,17 +68,27 @@ class MyAnswerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AcceptedSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Rank and name, e.g. PC Priya Shah.")
+    eta_minutes = serializers.IntegerField(allow_null=True)
+    responded_at = serializers.DateTimeField(help_text="When they accepted.")
+
+
 class CalloutSerializer(serializers.ModelSerializer):
+    """A callout; ``accepted`` names people, so only those alerted for it and operators get it (context
+    ``may_operate``: the caller may act on every callout)."""
+
     unit = UnitRefSerializer()
     is_open = serializers.BooleanField(help_text="Active, filled or exhausted: answers are still taken.")
     need = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
     my_answer = serializers.SerializerMethodField()
+    accepted = serializers.SerializerMethodField()
 
     class Meta:
         model = Callout
         fields = ["id", "unit", "message", "incident_ref", "priority", "exercise", "state", "is_open", "need",
-                  "launched_at", "closed_at", "outcome", "counts", "my_answer"]
+                  "launched_at", "closed_at", "outcome", "counts", "my_answer", "accepted"]
         read_only_fields = fields
 
     @extend_schema_field(FrozenNeedSerializer(help_text="What fills the callout, frozen at launch."))
@@ -94,6 +104,15 @@ class CalloutSerializer(serializers.ModelSerializer):
                                             help_text="My place on this callout; null when I was not alerted."))
     def get_my_answer(self, callout):
         return MyAnswerSerializer(callout.mine[0]).data if callout.mine else None
+
+    @extend_schema_field(AcceptedSerializer(many=True, allow_null=True, help_text="Who is coming: everyone whose "
+                         "latest answer is accept and who was not stood down since, oldest answer first. Null "
+                         "unless I was alerted for this callout or may act on every callout (operators)."))
+    def get_accepted(self, callout):
+        if not (callout.mine or self.context.get("may_operate")):
+            return None
+        return [{"name": str(r.person), "eta_minutes": r.eta_minutes, "responded_at": r.responded_at}
+                for r in callout.coming]
 
 
 class LaunchSerializer(serializers.Serializer):
@@ -115,6 +134,19 @@ class RespondSerializer(serializers.Serializer):
 
     def validate(self, data):
         return {"eta_minutes": None, **data}
+
+
+class PushAnswerSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=1000, help_text="The `answer.token` of the callout's push.")
+    response = serializers.ChoiceField(choices=[Recipient.Response.ACCEPT, Recipient.Response.DECLINE])
+    eta_minutes = StrictIntegerField(min_value=0, max_value=MAX_ETA_MINUTES, required=False, allow_null=True,
+                                     help_text="Minutes until I am there, with accept; ignored with decline.")
+
+
+class PushAnswerResultSerializer(serializers.Serializer):
+    callout = serializers.IntegerField(help_text="The callout's id.")
+    response = serializers.ChoiceField(choices=[Recipient.Response.ACCEPT, Recipient.Response.DECLINE])
+    eta_minutes = serializers.IntegerField(allow_null=True, help_text="As recorded: null with a decline.")
 
 
 class CancelSerializer(serializers.Serializer):

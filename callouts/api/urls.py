@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from callouts.api import views
@@ -5,4 +6,7 @@ from callouts.api import views
 router = SimpleRouter()
 router.register("callouts", views.CalloutViewSet, basename="callout")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("answer-links/", views.PushAnswerView.as_view(), name="answer-links"),
+    *router.urls,
+]

@@ -7,7 +7,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from callouts.api.filters import CalloutFilter
 from callouts.api.serializers import (
@@ -15,12 +17,15 @@ from callouts.api.serializers import (
     CancelSerializer,
     CloseSerializer,
     LaunchSerializer,
+    PushAnswerResultSerializer,
+    PushAnswerSerializer,
     RespondSerializer,
 )
 from callouts.idempotency import IdempotencyKey
 from callouts.live import with_counts
 from callouts.models import Callout, Recipient
-from callouts.selectors import LAUNCH_PERMISSION, alerted_recipient, visible_callouts
+from callouts.push_answers import push_answer_recipient
+from callouts.selectors import LAUNCH_PERMISSION, alerted_recipient, coming_recipients, visible_callouts
 from callouts.services.callouts import (
     callout_cancel,
     callout_close,
@@ -29,7 +34,8 @@ from callouts.services.callouts import (
     callout_launch_once,
     callout_respond,
 )
-from config.api import refused_unless
+from config.api import AnonRateThrottle, refused_unless
+from units.access import ACCOUNT_DISABLED, may_act, response_refused
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -60,12 +66,16 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         user = self.request.user
         mine = Recipient.objects.filter(person__user=user, notified_at__isnull=False)
         return (with_counts(visible_callouts(user)).select_related("unit")
-                .prefetch_related(Prefetch("recipients", queryset=mine, to_attr="mine"))
+                .prefetch_related(Prefetch("recipients", queryset=mine, to_attr="mine"),
+                                  Prefetch("recipients", queryset=coming_recipients(), to_attr="coming"))
                 .order_by("open_first", "-launched_at", "-id"))
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "may_operate": self.request.user.has_perm(LAUNCH_PERMISSION)}
 
     def shaped(self, callout, status_code=status.HTTP_200_OK) -> Response:
         """The callout as the list shows it, read again after a change."""
-        return Response(CalloutSerializer(self.get_queryset().get(pk=callout.pk)).data, status=status_code)
+        return Response(self.get_serializer(self.get_queryset().get(pk=callout.pk)).data, status=status_code)
 
     def require_operator(self):
         if not self.request.user.has_perm(LAUNCH_PERMISSION):
@@ -158,6 +168,44 @@ class CalloutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         outcome = validated(CloseSerializer, request)["outcome"]
         callout_close(callout=callout, actor=request.user, outcome=outcome)
         return self.shaped(callout)
+
+
+class PushAnswerView(APIView):
+    """Accept or Decline pressed on a callout's notification, perhaps on a locked phone: the token the push
+    carried is the credential (``callouts.push_answers``), not a device token."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        summary="Answer a callout from its push",
+        description="The token is the `answer.token` of the callout's push notification; it answers for the "
+        "person that push went to, on that callout only, until the push's time at the push service "
+        "(WEBPUSH_TTL) and a day more have passed. A later answer replaces the earlier one, and the same answer "
+        "sent twice changes nothing. Recorded as an answer by push. Needs no device token; limited per address "
+        "like every request without one.",
+        request=PushAnswerSerializer,
+        responses={200: PushAnswerResultSerializer,
+                   403: OpenApiResponse(description="The token is forged or expired, or the person's account is "
+                                        "disabled (`permission_denied`)."),
+                   409: OpenApiResponse(description="The callout is closed or cancelled: answers are closed.")},
+        examples=[OpenApiExample("Accept", request_only=True,
+                                 value={"token": "eyJyIjo0Mn0:1u2v3w:abc", "response": "accept", "eta_minutes": 10})],
+    )
+    def post(self, request):
+        answer = validated(PushAnswerSerializer, request)
+        recipient = push_answer_recipient(answer["token"])
+        if recipient is None:
+            raise PermissionDenied("This answer has expired or is not valid: open Muster to answer.")
+        person = recipient.person
+        if not may_act(person.user):
+            response_refused(person=person, target=recipient.callout, channel="push")
+            raise PermissionDenied(f"{ACCOUNT_DISABLED}.")
+        recipient = callout_respond(recipient=recipient, response=answer["response"], channel="push",
+                                    eta_minutes=answer.get("eta_minutes"), actor=person.user)
+        return Response(PushAnswerResultSerializer({"callout": recipient.callout_id, "response": recipient.response,
+                                                    "eta_minutes": recipient.eta_minutes}).data)
 
 
 def validated(serializer_class, request) -> dict:

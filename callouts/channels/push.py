@@ -5,15 +5,23 @@ from django.conf import settings
 from pywebpush import WebPushException, webpush
 
 from callouts.channels import ChannelError, nothing_sent
+from callouts.messages import push_title, update_text
 from callouts.models import Delivery
+from callouts.push_answers import push_answer_token
 from config.outbound import OutboundRefused, failure_reason, guarded_session, push_policy, status_reason
 from units.models import PushSubscription
 
 GONE = (404, 410)
-# Without high urgency a phone saving its battery may hold the alert back until it next wakes.
-URGENCY = {"Urgency": "high"}
+# A callout and its updates must wake a phone saving its battery at once (Android's Doze holds a normal push for
+# minutes); a notice can wait for the phone's next wake-up.
+URGENCY = {Delivery.Kind.ALERT: "high", Delivery.Kind.UPDATE: "high", Delivery.Kind.NOTICE: "normal"}
 # Push services refuse payloads over about 4 KB; the alert text is cut well before that.
 MAX_BODY = 1000
+# Where the field app (served under /app/) opens what a notification is about; relative, so the service worker
+# resolves them against its own origin.
+APP_URL = "/app/"
+ANSWER_URL = "/api/v1/answer-links/"
+CIRCULATION_TOPIC = "circulation:"
 
 
 class WebPushChannel:
@@ -40,7 +48,8 @@ class WebPushChannel:
                 response = webpush(
                     subscription.subscription_info(), data=json.dumps(payload(delivery)),
                     vapid_private_key=settings.VAPID_PRIVATE_KEY, vapid_claims={"sub": settings.VAPID_SUBJECT},
-                    ttl=settings.WEBPUSH_TTL, timeout=settings.WEBPUSH_TIMEOUT, headers=URGENCY,
+                    ttl=settings.WEBPUSH_TTL, timeout=settings.WEBPUSH_TIMEOUT,
+                    headers={"Urgency": URGENCY[delivery.kind]},
                     requests_session=session,
                 )
         except OutboundRefused as error:
@@ -61,8 +70,20 @@ class WebPushChannel:
 
 
 def payload(delivery: Delivery) -> dict:
-    about = {"callout": delivery.recipient.callout_id} if delivery.recipient_id else {"topic": delivery.topic}
-    return {"title": delivery.subject, "body": delivery.body[:MAX_BODY], **about, "url": f"{settings.SITE_URL}/"}
+    """What the field app's service worker receives: a notification's title and body, which a locked phone shows,
+    so only what it may show (a callout's unit and message, which operators write for that; a notice's lock-screen
+    text, ``callouts.notices.LockScreen``), and where the app opens it. An alert also carries the token that
+    answers it from the notification's Accept and Decline (``callouts.push_answers``)."""
+    if delivery.kind == Delivery.Kind.NOTICE:
+        kind, url = ("circulation", f"{APP_URL}#/circulations") if delivery.topic.startswith(CIRCULATION_TOPIC) \
+            else ("notice", APP_URL)
+        return {"kind": kind, "title": delivery.subject, "body": delivery.body[:MAX_BODY], "url": url}
+    callout = delivery.recipient.callout
+    about = {"callout": callout.pk, "title": push_title(callout), "url": f"{APP_URL}#/callouts/{callout.pk}"}
+    if delivery.kind == Delivery.Kind.UPDATE:
+        return {"kind": "callout-update", **about, "body": update_text(delivery.subject, delivery.body)[:MAX_BODY]}
+    return {"kind": "callout", **about, "body": callout.message[:MAX_BODY],
+            "answer": {"url": ANSWER_URL, "token": push_answer_token(delivery.recipient_id)}}
 
 
 def refused(error: WebPushException, subscription: PushSubscription) -> ChannelError:

@@ -209,7 +209,8 @@ def callout_respond(*, recipient: Recipient, response: str, channel: str, actor=
                     note: str = "") -> Recipient:
     """Record an answer from any channel. The callout row is locked, so concurrent accepts count exactly once.
 
-    An ETA goes only with an accept; one sent with a decline is dropped rather than the decline refused.
+    An ETA goes only with an accept; one sent with a decline is dropped rather than the decline refused. The same
+    answer as the one recorded (response, ETA and note) records nothing, unless the person was stood down since.
     """
     if response != Recipient.Response.ACCEPT:
         eta_minutes = None
@@ -219,6 +220,11 @@ def callout_respond(*, recipient: Recipient, response: str, channel: str, actor=
             raise CalloutError(f"This callout is {callout.get_state_display().lower()}; answers are closed.")
         now = db_now()
         recipient = Recipient.objects.get(pk=recipient.pk)
+        if (recipient.response, recipient.eta_minutes, recipient.note) == (response, eta_minutes, note) \
+                and not recipient.stood_down:
+            # The same answer again (an app's queued answer sent a second time, Accept on the notification and
+            # then in the app): it tells nothing new, and recording it would move the time of the first.
+            return recipient
         recipient.response, recipient.eta_minutes, recipient.note = response, eta_minutes, note
         recipient.responded_at, recipient.response_channel = now, channel
         recipient.save(update_fields=["response", "eta_minutes", "note", "responded_at", "response_channel"])

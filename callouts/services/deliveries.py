@@ -44,8 +44,8 @@ def deliveries_lease(*, now: datetime | None = None, limit: int = 2000) -> list[
 
 
 LATER = "later"
-# What still_wanted reads, loaded with the deliveries in one query.
-ADDRESSEE = ("recipient__callout", "recipient__person", "person")
+# What still_wanted reads, and the push payload's unit name, loaded with the deliveries in one query.
+ADDRESSEE = ("recipient__callout__unit", "recipient__person", "person")
 
 
 def deliveries_send(*, delivery_ids: list[int], until: float | None = None) -> dict[int, str]:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from callouts.models import Delivery
-from callouts.notices import notices_stop, notify_each
+from callouts.notices import LockScreen, notices_stop, notify_each
 from reports.areas import area_descendants
 from reports.models import Area, Circulation, CirculationPolicy, CirculationRecipient, Report, ReportVersion
 from units.audit import acting, audit_event
@@ -66,6 +66,7 @@ def circulate(*, version: ReportVersion, now: datetime) -> Circulation | None:
         superseded_notices_stop(report=report, circulation=circulation, people=[row.person for row in rows])
         subject, body = notice_text(version=version, updated=previous is not None)
         notify_each(topics={row.person_id: row.topic for row in rows}, subject=subject, body=body,
+                    lock_screen=lock_screen(version=version, updated=previous is not None),
                     report=report, report_version=version.number, now=now)
         audit_event(event="report_circulated", target=report,
                     message=f"Version {version.number} circulated to {len(rows)}",
@@ -143,6 +144,13 @@ def notice_text(*, version: ReportVersion, updated: bool) -> tuple[str, str]:
         report_link(report),
     ]
     return subject, "\n".join(line for line in lines if line)
+
+
+def lock_screen(*, version: ReportVersion, updated: bool) -> LockScreen:
+    """The circulation as a locked phone shows it: the report's type, grading and area, no name or description."""
+    lines = [f"Grading: {version.grading}" if version.grading else "", f"Area: {area_label(version.area)}"]
+    return LockScreen(title=f"{'UPDATED: ' if updated else ''}{version.report.report_type.name}",
+                      body=" · ".join(line for line in lines if line))
 
 
 def version_summary(version: ReportVersion) -> str:

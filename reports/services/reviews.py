@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from callouts.clock import db_now
 from callouts.models import Delivery
-from callouts.notices import notify_people
+from callouts.notices import LockScreen, notify_people
 from reports.models import Report, ReportVersion, ReviewPolicy, ReviewTask
 from reports.selectors import visible_reports
 from reports.services.circulation import area_label, duty_people, grading_label, report_link
@@ -88,10 +88,12 @@ def reviews_overdue_alert(*, now: datetime | None = None) -> int:
             readers = [person for person in people if may_see(person, review.report)]
             # Supervisors alerted because nobody is on duty in the area may not be allowed to read the report:
             # they are told a review is overdue and where, never what the report says.
-            for audience, text in ((readers, overdue_text), ([p for p in people if p not in readers], overdue_nudge)):
+            others = [p for p in people if p not in readers]
+            for audience, text, may_read in ((readers, overdue_text, True), (others, overdue_nudge, False)):
                 if audience:
                     subject, body = text(review=review, now=now)
                     notify_people(people=audience, topic=review_topic(review), subject=subject, body=body,
+                                  lock_screen=overdue_lock_screen(review=review, now=now, may_read=may_read),
                                   report=review.report, report_version=review.version, now=now)
             audit_event(event="review_overdue_alerted", target=review.report,
                         message=f"Review of version {review.version} overdue: {len(people)} supervisors alerted",
@@ -135,6 +137,17 @@ def overdue_nudge(*, review: ReviewTask, now: datetime) -> tuple[str, str]:
         "An administrator or the area's supervisors can open it in Muster's review queue.",
     ])
     return subject, body
+
+
+def overdue_lock_screen(*, review: ReviewTask, now: datetime, may_read: bool) -> LockScreen:
+    """The overdue alert as a locked phone shows it: never the report's content; the type and grading only to
+    those who may read the report."""
+    report = review.report
+    late = int((now - review.due_at).total_seconds() // 60)
+    label = grading_label(report.grading)
+    what = f"{label + ' ' if label else ''}{report.report_type.name.lower()} report" if may_read else "report"
+    return LockScreen(title="Muster", body=f"OVERDUE review of a {what} — {area_label(report.area)}: due at "
+                      f"{timezone.localtime(review.due_at):%H:%M} ({late} min ago).")
 
 
 def may_see(person: Person, report) -> bool:
@@ -195,6 +208,8 @@ def review_return(*, review: ReviewTask, actor, comment: str) -> ReviewTask:
         notify_people(people=[report.author], topic=f"review-returned:{review.pk}",
                       subject=f"Report returned by {actor_name(actor)}: {report.summary}"[:200],
                       body=f"{comment}\n\nPlease amend version {review.version}.\n{report_link(report)}",
+                      lock_screen=LockScreen(title="Muster", body=f"Your {report.report_type.name.lower()} report "
+                                             "was returned to you: open Muster to amend it."),
                       report=report, report_version=review.version)
         audit_event(event="review_returned", target=report, actor=actor,
                     message=f"Version {review.version} returned to {report.author}", data=decision(review))

@@ -4,6 +4,7 @@
         client = api_client(member_a.user)          # APIClient sending "Authorization: Token ..."
         response = client.get("/api/v1/me/")
         client.device, client.token                 # the Device row and its plaintext token
+        client.wipe_key                             # the key that signs the device out without the token
 
 ``api_client()`` with no user makes a fresh person. ``anon_client`` sends no token.
 """
@@ -32,10 +33,10 @@ def clear_throttles():
 def api_client(db):
     def make(user=None, *, name: str = "Test phone", platform: str = "ios", **client_kwargs) -> APIClient:
         user = user if user is not None else make_person().user
-        device, token = device_enrol(user=user, name=name, platform=platform)
+        device, token, wipe_key = device_enrol(user=user, name=name, platform=platform)
         client = APIClient(**client_kwargs)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        client.user, client.device, client.token = user, device, token
+        client.user, client.device, client.token, client.wipe_key = user, device, token, wipe_key
         return client
 
     return make

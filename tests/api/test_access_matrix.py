@@ -9,11 +9,14 @@ operator, an administrator (the groups, not a superuser) and anonymous. "own" is
 caller's own leave and device, reports (submitted with a photo, and a draft) and a circulation to the caller;
 "other" is callout B (unit B, alerting member B), unit B, member B's leave and device, member B's reports in
 area B (supervised by unit B) and a circulation to member B; "area" is member B's report in area A, which
-a unit of supervisors (with the supervisor on it) supervises.
+a unit of supervisors (with the supervisor on it) supervises. A wipe key and a push's answer token are
+credentials of their own: the key or token decides, not the caller, so every role, anonymous too, gets the same
+answer.
 """
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +27,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from callouts.models import Recipient
+from callouts.push_answers import push_answer_token
 from reports.models import Area, Circulation, CirculationRecipient, ReportType
 from reports.services.filing import Place, attachment_add, report_draft_save, report_submit
 from tests.api.test_callouts_api import launch_for, role_user
@@ -52,23 +56,48 @@ AMEND = {"base_version": 1, "reason": "Age checked", "data": {**MISSING_CHILD, "
 UPLOAD = {"file": b"\xff\xd8\xff another photo"}  # sent as multipart
 
 
+# Bodies that carry a credential of their own (a wipe key, a push's answer token), made per test: the key or token
+# decides, not the caller, so every role, anonymous too, gets the same answer.
+def wipe_own(world, client) -> dict:
+    """A device of the caller's (anonymous: the responder's) with its own wipe key."""
+    enrolment = device_enrol(user=getattr(client, "user", world["users"]["responder"]), name="Spare", platform="web")
+    return {"device": enrolment.device.pk, "wipe_key": enrolment.wipe_key}
+
+
+def wipe_other(world, client) -> dict:
+    """Member B's device, with a wipe key that is not its own."""
+    return {**wipe_own(world, client), "device": world["device"]["other"].pk}
+
+
+def answer_by_push(world, client) -> dict:
+    recipient = world["callout"]["own"].recipients.get()
+    return {"token": push_answer_token(recipient.pk), "response": "accept", "eta_minutes": 10}
+
+
+FORGED_ANSWER = {"token": "eyJyIjoxfQ:forged", "response": "accept"}
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
     path: str  # with {callout}, {unit}, {leave} or {device}, filled with the own or the other object
     whose: str  # "own", "other" or "" when no object is named
     expected: dict[str, int]
-    body: dict | None = None
+    body: dict | Callable[[dict, APIClient], dict] | None = None
 
     def __str__(self):
-        return f"{self.method} {self.path} {self.whose}".strip()
+        forged = " forged" if self.body is FORGED_ANSWER else ""
+        return f"{self.method} {self.path} {self.whose}{forged}".strip()
 
 
 MATRIX = [
+    Row("GET", "/api/v1/app-config/", "", expect(200, 200, 200, 200, anonymous=200)),
     Row("GET", "/api/v1/me/", "", expect(200, 200, 200, 200)),
     Row("GET", "/api/v1/auth/devices/", "", expect(200, 200, 200, 200)),
     Row("DELETE", "/api/v1/auth/devices/{device}/", "own", expect(204, 204, 204, 204)),
     Row("DELETE", "/api/v1/auth/devices/{device}/", "other", expect(404, 404, 404, 404)),
+    Row("POST", "/api/v1/auth/devices/wipe/", "own", expect(204, 204, 204, 204, anonymous=204), wipe_own),
+    Row("POST", "/api/v1/auth/devices/wipe/", "other", expect(404, 404, 404, 404, anonymous=404), wipe_other),
     Row("POST", "/api/v1/push-subscriptions/", "", expect(201, 201, 201, 201), PUSH),
     Row("GET", "/api/v1/callouts/", "", expect(200, 200, 200, 200)),
     Row("POST", "/api/v1/callouts/", "", expect(403, 403, 201, 201), LAUNCH),
@@ -76,6 +105,8 @@ MATRIX = [
     Row("GET", "/api/v1/callouts/{callout}/", "other", expect(404, 404, 200, 200)),
     Row("POST", "/api/v1/callouts/{callout}/respond/", "own", expect(200, 403, 403, 403), {"response": "accept"}),
     Row("POST", "/api/v1/callouts/{callout}/respond/", "other", expect(404, 404, 403, 403), {"response": "accept"}),
+    Row("POST", "/api/v1/answer-links/", "", expect(200, 200, 200, 200, anonymous=200), answer_by_push),
+    Row("POST", "/api/v1/answer-links/", "", expect(403, 403, 403, 403, anonymous=403), FORGED_ANSWER),
     Row("POST", "/api/v1/callouts/{callout}/escalate/", "own", expect(403, 403, 200, 200)),
     Row("POST", "/api/v1/callouts/{callout}/escalate/", "other", expect(404, 404, 200, 200)),
     Row("POST", "/api/v1/callouts/{callout}/cancel/", "own", expect(403, 403, 200, 200), {"reason": "Found"}),
@@ -177,7 +208,7 @@ def reports_of_others(supervisors, unit_b, member_b) -> dict:
 def client_for(role: str, world) -> APIClient:
     client = APIClient()
     if role != "anonymous":
-        device, token = device_enrol(user=world["users"][role], name=f"{role} phone", platform="ios")
+        device, token, _ = device_enrol(user=world["users"][role], name=f"{role} phone", platform="ios")
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         client.device, client.user = device, world["users"][role]
     return client
@@ -224,6 +255,7 @@ def fill(row: Row, world, client) -> str:
 def test_access_matrix(row, role, world):
     client = client_for(role, world)
     body = {**row.body, "unit": world["unit_a"].pk} if row.body is LAUNCH else row.body
+    body = body(world, client) if callable(body) else body
 
     response = send(client, row.method, fill(row, world, client), body)
 

@@ -3,14 +3,17 @@
 The helpers at the top (role_user, launch_for) are shared by the other API test modules.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
+from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from callouts.models import Callout, EscalationPolicy, Recipient, ResponseRecord
-from callouts.services.callouts import callout_close, callout_launch
+from callouts.need import Need
+from callouts.services.callouts import callout_close, callout_launch, callout_respond, callout_send_update
 from tests.factories import add_member, make_person
 from units.models import FixedRule, Membership, Qualification
 
@@ -53,6 +56,12 @@ def callout_a(unit_a, member_a, operator):
 @pytest.fixture
 def responder(api_client, member_a):
     return api_client(member_a.user)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(datetime(2026, 6, 3, 10, 0, tzinfo=UTC), tick=False) as traveller:
+        yield traveller
 
 
 # ---- what a responder sees -------------------------------------------------------------------------------
@@ -443,3 +452,74 @@ def test_an_empty_or_repeated_filter_is_refused_rather_than_ignored(responder, c
 
 def test_a_filter_that_takes_many_values_may_be_repeated(responder, callout_a):
     assert responder.get(f"{CALLOUTS}?state=active&state=filled").json()["count"] == 1
+
+
+# ---- who is coming ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def team(unit_a, member_a, operator, clock):
+    """A callout needing three, to Alice and two colleagues on unit A's primary list."""
+    priya, sam = make_person("Priya Shah"), make_person("Sam Okafor")
+    for person in (priya, sam):
+        person.rank = "PC"
+        person.save()
+    callout = launch_for(unit_a, member_a, priya, sam, actor=operator, need=Need(quorum=3))
+    return callout, {person.full_name: callout.recipients.get(person=person) for person in (member_a, priya, sam)}
+
+
+def test_an_alerted_responder_sees_who_has_accepted_with_their_eta_oldest_answer_first(responder, team, clock):
+    callout, recipients = team
+    callout_respond(recipient=recipients["Sam Okafor"], response="accept", channel="sms", eta_minutes=20)
+    clock.shift(timedelta(minutes=1))
+    callout_respond(recipient=recipients["Priya Shah"], response="accept", channel="app")
+    clock.shift(timedelta(minutes=1))
+    callout_respond(recipient=recipients["Alice Member"], response="decline", channel="app")
+
+    body = responder.get(f"{CALLOUTS}{callout.pk}/").json()
+
+    assert body["accepted"] == [
+        {"name": "PC Sam Okafor", "eta_minutes": 20, "responded_at": "2026-06-03T10:00:00Z"},
+        {"name": "PC Priya Shah", "eta_minutes": None, "responded_at": "2026-06-03T10:01:00Z"},
+    ]
+    assert responder.get(CALLOUTS).json()["results"][0]["accepted"] == body["accepted"]
+
+
+def test_someone_who_withdrew_or_was_stood_down_is_not_coming_until_they_accept_again(responder, team, operator,
+                                                                                     clock):
+    callout, recipients = team
+    callout_respond(recipient=recipients["Sam Okafor"], response="accept", channel="sms", eta_minutes=20)
+    callout_respond(recipient=recipients["Priya Shah"], response="accept", channel="app", eta_minutes=5)
+    clock.shift(timedelta(minutes=1))
+    callout_respond(recipient=recipients["Sam Okafor"], response="decline", channel="sms")
+    callout_send_update(callout=callout, text="Enough cover", actor=operator, stand_down=True)
+    assert responder.get(f"{CALLOUTS}{callout.pk}/").json()["accepted"] == []
+
+    clock.shift(timedelta(minutes=1))
+    callout_respond(recipient=recipients["Priya Shah"], response="accept", channel="app", eta_minutes=5)
+
+    assert [a["name"] for a in responder.get(f"{CALLOUTS}{callout.pk}/").json()["accepted"]] == ["PC Priya Shah"]
+
+
+def test_operators_see_who_is_coming_and_supervisors_who_were_not_alerted_do_not(api_client, team, unit_a, operator):
+    callout, recipients = team
+    callout_respond(recipient=recipients["Priya Shah"], response="accept", channel="app", eta_minutes=5)
+    supervisor = api_client(role_user("Supervisors", unit=unit_a))
+
+    assert [a["name"] for a in api_client(operator).get(f"{CALLOUTS}{callout.pk}/").json()["accepted"]] == [
+        "PC Priya Shah"]
+    seen = supervisor.get(f"{CALLOUTS}{callout.pk}/").json()
+    assert seen["accepted"] is None and seen["counts"]["accepted"] == 1
+
+
+def test_the_same_answer_sent_twice_is_taken_both_times_and_recorded_once(responder, callout_a, clock):
+    url = f"{CALLOUTS}{callout_a.pk}/respond/"
+    first = responder.post(url, {"response": "accept", "eta_minutes": 10}, format="json")
+    clock.shift(timedelta(minutes=3))  # an answer queued offline, sent again when the phone is back
+
+    again = responder.post(url, {"response": "accept", "eta_minutes": 10}, format="json")
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["my_answer"] == first.json()["my_answer"]
+    assert ResponseRecord.objects.filter(recipient__callout=callout_a).count() == 1
+    assert LogEntry.objects.filter(additional_data__event="callout_response").count() == 1

@@ -1,11 +1,19 @@
+import base64
+import hashlib
+import json
+
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
+from tests.api.conftest import enrol
 from tests.factories import login_verified, make_person
+from tests.push_double import public_key_of
 from tests.units.test_admin import admin_form_data
 from units.models import ContactMethod, Device, Membership, PushSubscription
 from units.services import device_revoke
@@ -321,3 +329,147 @@ def test_administrators_may_view_and_revoke_devices_and_unlock_accounts(db):
     assert {"units.view_device", "units.change_device", "axes.view_accessattempt",
             "axes.delete_accessattempt"} <= granted
     assert "units.add_device" not in granted
+
+
+# ---- the field app: its settings, and signing itself out after too many wrong PINs ----------------------
+
+WIPE = "/api/v1/auth/devices/wipe/"
+
+
+def test_enrolment_gives_a_wipe_key_once_kept_only_as_its_hash(anon_client, enrollee):
+    body = enrol(anon_client, enrollee.user.username).json()
+
+    device = Device.objects.get(pk=body["id"])
+    assert len(body["wipe_key"]) == 43 and body["wipe_key"] != body["token"]
+    assert device.wipe_key_hash == hashlib.sha256(body["wipe_key"].encode()).hexdigest()
+    assert body["wipe_key"] not in json.dumps([entry.changes_text + json.dumps(entry.additional_data or {})
+                                               for entry in LogEntry.objects.all()])
+    phone = APIClient()
+    phone.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    assert "wipe_key" not in phone.get(DEVICES).json()["results"][0]
+
+
+def test_the_wipe_key_signs_its_device_out_without_the_token_like_a_sign_out(api_client, member_a, anon_client):
+    phone = api_client(member_a.user, name="Lost phone")
+    phone.post(PUSH, SUBSCRIPTION, format="json")
+    tablet = api_client(member_a.user, name="Tablet")
+
+    response = anon_client.post(WIPE, {"device": phone.device.pk, "wipe_key": phone.wipe_key}, format="json")
+
+    assert response.status_code == 204
+    assert phone.get("/api/v1/me/").status_code == 401
+    assert tablet.get("/api/v1/me/").status_code == 200
+    assert not PushSubscription.objects.get().active
+    phone.device.refresh_from_db()
+    assert (phone.device.revoked_reason, phone.device.revoked_by) == (Device.RevokedReason.WIPED, member_a.user)
+    entry = LogEntry.objects.get(additional_data__event="device_revoked")
+    assert (entry.actor, entry.additional_data["reason"], entry.remote_addr) == (member_a.user, "wiped",
+                                                                               "198.51.100.7")
+    assert entry.changes_text == "Device Lost phone revoked: Wrong PIN too many times"
+
+
+def test_wiping_again_answers_the_same_and_records_nothing_more(api_client, anon_client):
+    phone = api_client()
+    body = {"device": phone.device.pk, "wipe_key": phone.wipe_key}
+
+    assert anon_client.post(WIPE, body, format="json").status_code == 204
+    assert anon_client.post(WIPE, body, format="json").status_code == 204  # the first answer may have been lost
+    assert LogEntry.objects.filter(additional_data__event="device_revoked").count() == 1
+
+
+def test_a_stale_token_sent_along_does_not_stop_the_wipe(api_client):
+    phone = api_client()
+    device_revoke(device=phone.device, actor=None)  # revoked by an administrator meanwhile
+
+    response = phone.post(WIPE, {"device": phone.device.pk, "wipe_key": phone.wipe_key}, format="json")
+
+    assert response.status_code == 204
+
+
+def test_a_wrong_wipe_key_or_another_devices_id_is_not_found_and_signs_nothing_out(api_client, anon_client):
+    phone, other = api_client(), api_client()
+
+    answers = [anon_client.post(WIPE, body, format="json") for body in (
+        {"device": phone.device.pk, "wipe_key": other.wipe_key},
+        {"device": other.device.pk, "wipe_key": phone.wipe_key},
+        {"device": 999999, "wipe_key": phone.wipe_key},
+    )]
+
+    assert {(r.status_code, json.dumps(r.json())) for r in answers} == {
+        (404, json.dumps({"error": {"code": "not_found", "message": "Not found.", "fields": {}}}))}
+    assert phone.get("/api/v1/me/").status_code == 200 and other.get("/api/v1/me/").status_code == 200
+
+
+def test_a_device_enrolled_before_wipe_keys_cannot_be_wiped(api_client, anon_client):
+    phone = api_client()
+    Device.objects.filter(pk=phone.device.pk).update(wipe_key_hash="")
+
+    response = anon_client.post(WIPE, {"device": phone.device.pk, "wipe_key": ""}, format="json")
+
+    assert (response.status_code, response.json()["error"]["fields"]) == (400, {"wipe_key": ["This field may not "
+                                                                                               "be blank."]})
+    assert anon_client.post(WIPE, {"device": phone.device.pk, "wipe_key": "x"}, format="json").status_code == 404
+
+
+def test_wiping_is_limited_per_address(api_client, anon_client, monkeypatch):
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "3/min")
+    phone = api_client()
+    for _ in range(3):
+        anon_client.post(WIPE, {"device": phone.device.pk, "wipe_key": "guess"}, format="json")
+
+    response = anon_client.post(WIPE, {"device": phone.device.pk, "wipe_key": phone.wipe_key}, format="json")
+
+    assert response.status_code == 429
+    assert phone.get("/api/v1/me/").status_code == 200
+
+
+def test_the_app_config_gives_the_push_key_and_the_lock_rules_to_anyone(anon_client, vapid, settings):
+    settings.APP_LOCK_MINUTES, settings.APP_PIN_ATTEMPTS = 15, 8
+
+    response = anon_client.get("/api/v1/app-config/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {"vapid_public_key": settings.VAPID_PUBLIC_KEY, "lock_after_minutes": 15, "pin_attempts": 8}
+    # What PushManager.subscribe takes as its applicationServerKey: an uncompressed P-256 point, base64url.
+    point = base64.urlsafe_b64decode(body["vapid_public_key"] + "=")
+    assert len(point) == 65 and point[0] == 4
+    assert body["vapid_public_key"] == public_key_of(vapid)
+
+
+def test_the_app_config_says_push_is_off_when_it_is_not_configured(anon_client, settings):
+    settings.VAPID_PRIVATE_KEY = settings.VAPID_PUBLIC_KEY = ""
+
+    assert anon_client.get("/api/v1/app-config/").json() == {"vapid_public_key": "", "lock_after_minutes": 30,
+                                                             "pin_attempts": 5}
+
+
+def test_the_app_config_answers_an_app_with_a_revoked_token(api_client):
+    phone = api_client()
+    device_revoke(device=phone.device, actor=None)
+
+    assert phone.get("/api/v1/app-config/").status_code == 200
+
+
+def test_the_app_config_is_limited_per_address(anon_client, monkeypatch):
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "2/min")
+
+    statuses = [anon_client.get("/api/v1/app-config/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
+def test_me_gives_my_calendar_feed_address_which_serves_my_shifts(api_client, member_a, settings):
+    settings.SITE_URL = "https://muster.example.police.uk"
+
+    url = api_client(member_a.user).get("/api/v1/me/").json()["calendar_feed_url"]
+
+    assert url == f"https://muster.example.police.uk/feeds/person/{member_a.feed_token}.ics"
+    feed = Client().get(url.removeprefix(settings.SITE_URL))
+    assert (feed.status_code, feed["Content-Type"]) == (200, "text/calendar; charset=utf-8")
+
+
+def test_me_of_a_login_without_a_person_has_no_calendar_feed(api_client, db):
+    dispatch = get_user_model().objects.create_user("cad")
+
+    assert api_client(dispatch).get("/api/v1/me/").json()["calendar_feed_url"] is None

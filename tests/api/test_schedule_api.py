@@ -208,6 +208,26 @@ def test_unavailability_is_leave_unless_said_otherwise(api_client, member_a):
     assert (response.status_code, response.json()["kind"], response.json()["note"]) == (201, "leave", "")
 
 
+@pytest.mark.parametrize("kind", ["leave", "sick", "court", "training", "other"])
+def test_unavailable_until_a_time_starts_now_and_takes_me_off_my_lists_at_once(api_client, member_a, rota, unit_a,
+                                                                              kind):
+    assert names(resolve_callout_lists(unit_a, NOW)[0]) == ["Alice Member"]
+
+    response = api_client(member_a.user).post(LEAVE, {"kind": kind, "ends_at": "2026-06-01T18:00:00+01:00"},
+                                              format="json")
+
+    assert response.status_code == 201, response.content
+    assert (response.json()["kind"], response.json()["starts_at"], response.json()["ends_at"]) == (
+        kind, "2026-06-01T10:00:00Z", "2026-06-01T17:00:00Z")
+    assert names(resolve_callout_lists(unit_a, NOW)[0]) == []
+
+
+def test_unavailable_until_a_time_already_past_is_refused_naming_the_end(api_client, member_a):
+    response = api_client(member_a.user).post(LEAVE, {"ends_at": "2026-06-01T09:00:00Z"}, format="json")
+
+    assert error(response, 400)["fields"] == {"ends_at": ["The end must be after the start."]}
+
+
 # ---- units and who is on call ----------------------------------------------------------------------------
 
 

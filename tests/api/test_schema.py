@@ -31,7 +31,8 @@ def test_the_schema_is_valid_openapi_3_and_lists_the_endpoints(anon_client, db):
     validate_schema(document)  # the OpenAPI 3.0 JSON Schema; raises on any violation
     assert document["openapi"].startswith("3.")
     assert {"/api/v1/auth/devices/", "/api/v1/auth/devices/{id}/", "/api/v1/me/",
-            "/api/v1/push-subscriptions/"} <= document["paths"].keys()
+            "/api/v1/push-subscriptions/", "/api/v1/app-config/", "/api/v1/auth/devices/wipe/",
+            "/api/v1/answer-links/"} <= document["paths"].keys()
     assert {"/api/v1/report-types/", "/api/v1/reports/", "/api/v1/reports/{id}/", "/api/v1/reports/{id}/submit/",
             "/api/v1/reports/{id}/amend/", "/api/v1/reports/{id}/versions/{number}/",
             "/api/v1/reports/{id}/attachments/", "/api/v1/reports/{id}/attachments/{attachment_id}/",
@@ -57,6 +58,11 @@ def test_every_error_answer_in_the_schema_has_the_error_body(anon_client, db):
     assert ("/api/v1/auth/devices/{id}/", "delete", "404") in errors
     assert ("/api/v1/push-subscriptions/", "post", "400") in errors
     assert ("/api/v1/auth/devices/", "post", "401") not in errors  # enrolment needs no token
+    # Nor do the field app's settings, its wipe and an answer from a push; each says how it refuses.
+    assert not {("/api/v1/app-config/", "get", "401"), ("/api/v1/auth/devices/wipe/", "post", "401"),
+                ("/api/v1/answer-links/", "post", "401")} & set(errors)
+    assert {("/api/v1/auth/devices/wipe/", "post", "404"), ("/api/v1/answer-links/", "post", "403"),
+            ("/api/v1/answer-links/", "post", "409"), ("/api/v1/app-config/", "get", "429")} <= set(errors)
     assert {("/api/v1/reports/", "post", "409"), ("/api/v1/reports/{id}/amend/", "post", "409"),
             ("/api/v1/reports/{id}/attachments/", "post", "413"),
             ("/api/v1/reports/{id}/attachments/", "post", "415")} <= set(errors)

@@ -322,7 +322,7 @@ def test_an_admin_launch_never_returns_an_api_callout_with_the_same_key(console,
 
 
 def api_launch(user, unit, *, key: str) -> int:
-    _, token = device_enrol(user=user, name="Control room", platform="web")
+    _, token, _ = device_enrol(user=user, name="Control room", platform="web")
     client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
     body = {"unit": unit.pk, "message": "Missing child, Riverside Park. RV north gate.", "incident_ref": "INC-7"}
     response = client.post("/api/v1/callouts/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)

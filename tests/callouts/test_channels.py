@@ -1,15 +1,12 @@
 """The real channels against local stand-ins for their providers: Twilio's REST API, an SMTP server, a push service."""
 
 import asyncio
-import base64
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import http_ece
@@ -28,10 +25,12 @@ from callouts.channels.email import EmailChannel
 from callouts.channels.push import WebPushChannel
 from callouts.channels.sms import TwilioSMSChannel
 from callouts.channels.voice import TwilioVoiceChannel
-from callouts.models import Delivery, RecordedMessage
-from callouts.services.callouts import callout_launch
+from callouts.models import Callout, Delivery, RecordedMessage
+from callouts.push_answers import push_answer_recipient
+from callouts.services.callouts import callout_launch, callout_respond, callout_send_update
 from callouts.services.deliveries import deliveries_send
 from tests.callouts.conftest import LAUNCH
+from tests.push_double import b64url, subscribe_browser
 from tests.twilio_double import FROM_NUMBER, twilio_double  # noqa: F401
 from units.models import ContactMethod, PushSubscription
 
@@ -266,71 +265,12 @@ def test_email_when_the_server_cannot_be_reached_is_temporary(k9, operator, ann_
 
 # Web Push with VAPID, against a push service on loopback
 
-class PushService:
-    """A push service endpoint that keeps each request and answers with the status it is told."""
-
-    def __init__(self):
-        self.status = 201
-        self.location = ""  # where a redirect points
-        self.answer = b""  # the body of the answer
-        self.received: list[tuple[dict, bytes]] = []
-        self.paths: list[str] = []
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                service.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                service.paths.append(self.path)
-                self.send_response(service.status)
-                self.send_header("Location", service.location or f"{self.path}/messages/m-{len(service.received)}")
-                self.send_header("Content-Length", str(len(service.answer)))
-                self.end_headers()
-                self.wfile.write(service.answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}/push/v2/device-1"
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-@pytest.fixture
-def vapid(settings):
-    key = Vapid()
-    key.generate_keys()
-    settings.VAPID_PRIVATE_KEY = b64url(key.private_key.private_numbers().private_value.to_bytes(32, "big"))
-    settings.VAPID_SUBJECT = "mailto:duty@police.example"
-    return key
-
-
-@pytest.fixture
-def push_service(settings):
-    # A push service on loopback is reached only because the operator names it, as an IP address.
-    settings.PUSH_SERVICE_HOSTS = [*settings.PUSH_SERVICE_HOSTS, "127.0.0.1"]
-    service = PushService()
-    thread = threading.Thread(target=service.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield service
-    service.server.shutdown()
-    service.server.server_close()
-
-
 @pytest.fixture
 def ann_subscribed(k9, push_service):
     """Ann's browser: its own key pair and auth secret, and the subscription Muster keeps for it."""
-    browser_key = ec.generate_private_key(ec.SECP256R1())
-    public = browser_key.public_key().public_bytes(serialization.Encoding.X962,
-                                                   serialization.PublicFormat.UncompressedPoint)
-    auth = os.urandom(16)
-    subscription = PushSubscription.objects.create(person=k9.people["Ann"], endpoint=push_service.endpoint,
-                                                   p256dh=b64url(public), auth=b64url(auth))
-    ContactMethod.objects.filter(person=k9.people["Ann"], kind="push").update(address=push_service.endpoint)
-    subscription.browser_key, subscription.auth_secret = browser_key, auth
+    browser = subscribe_browser(k9.people["Ann"], push_service)
+    subscription = browser.subscription
+    subscription.browser_key, subscription.auth_secret = browser.key, browser.auth
     return subscription
 
 
@@ -344,10 +284,61 @@ def test_push_is_signed_with_vapid_and_only_the_browser_can_read_it(k9, operator
     assert Vapid.verify(headers["authorization"])
     assert headers["authorization"].endswith("k=" + b64url(vapid.public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)))
-    assert (headers["urgency"], headers["ttl"]) == ("high", str(settings.WEBPUSH_TTL))
     plain = http_ece.decrypt(body, private_key=ann_subscribed.browser_key, auth_secret=ann_subscribed.auth_secret)
-    assert json.loads(plain) == {"title": delivery.subject, "body": delivery.body, "callout": callout.id,
-                                 "url": "http://127.0.0.1:8000/"}
+    assert json.loads(plain)["callout"] == callout.id
+
+
+# What the field app's service worker receives, by kind, and how urgently the push service must deliver it
+
+def test_a_callout_push_shows_the_unit_and_message_carries_its_answer_and_wakes_the_phone_at_once(
+        k9, operator, vapid, push_service, ann_subscribed):
+    callout = launch(k9, operator)
+
+    WebPushChannel().send(delivery_of(callout, "Ann", "push"))
+
+    [(headers, body)] = push_service.received
+    assert (headers["urgency"], headers["ttl"]) == ("high", str(settings.WEBPUSH_TTL))
+    payload = read(ann_subscribed, body)
+    answer = payload.pop("answer")
+    assert payload == {"kind": "callout", "callout": callout.id, "title": "Canine Unit",
+                       "body": "Missing child, Riverside Park", "url": f"/app/#/callouts/{callout.id}"}
+    assert answer["url"] == "/api/v1/answer-links/"
+    assert push_answer_recipient(answer["token"]) == callout.recipients.get(person__full_name="Ann")
+
+
+def test_a_drill_says_so_in_the_title_and_a_long_message_is_cut_to_fit_a_push(k9, operator, vapid, push_service,
+                                                                             ann_subscribed):
+    callout = callout_launch(unit=k9, message="x" * 1000, exercise=True, actor=operator)
+    callout.message = "y" * 1500  # longer than a launch allows: the push is cut all the same
+    Callout.objects.filter(pk=callout.pk).update(message=callout.message)
+
+    WebPushChannel().send(delivery_of(callout, "Ann", "push"))
+
+    payload = read(ann_subscribed, push_service.received[0][1])
+    assert (payload["title"], payload["body"]) == ("EXERCISE: Canine Unit", "y" * 1000)
+
+
+@pytest.mark.parametrize("stand_down", [False, True], ids=["update", "stand-down"])
+def test_an_update_or_stand_down_push_carries_its_own_words_at_high_urgency(k9, operator, vapid, push_service,
+                                                                            ann_subscribed, stand_down):
+    callout = launch(k9, operator)
+    callout_respond(recipient=callout.recipients.get(person__full_name="Ann"), response="accept", channel="app")
+    callout_send_update(callout=callout, text="RV moved to Lambeth HQ", actor=operator, stand_down=stand_down)
+    update = Delivery.objects.select_related("recipient__callout__unit").get(
+        recipient__person__full_name="Ann", channel="push", kind=Delivery.Kind.UPDATE)
+
+    WebPushChannel().send(update)
+
+    [(headers, body)] = push_service.received
+    assert headers["urgency"] == "high"
+    words = "STAND DOWN. RV moved to Lambeth HQ" if stand_down else "RV moved to Lambeth HQ"
+    assert read(ann_subscribed, body) == {"kind": "callout-update", "callout": callout.id, "title": "Canine Unit",
+                                          "body": words, "url": f"/app/#/callouts/{callout.id}"}
+
+
+def read(subscription, body: bytes) -> dict:
+    return json.loads(http_ece.decrypt(body, private_key=subscription.browser_key,
+                                       auth_secret=subscription.auth_secret))
 
 
 @pytest.mark.parametrize("status", [404, 410])

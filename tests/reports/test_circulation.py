@@ -1,12 +1,15 @@
+import json
 import logging
 from datetime import timedelta
 
 import pytest
 from auditlog.models import LogEntry
 
+from callouts.channels.push import WebPushChannel
 from callouts.models import Delivery
 from reports.models import Circulation, CirculationPolicy, CirculationRecipient, ReportVersion
 from reports.services.circulation import circulate, circulation_acknowledge
+from tests.push_double import subscribe_browser
 from tests.reports.conftest import NOW
 
 HIGH = {"name": "Amy", "age": 9, "grading": "high"}
@@ -100,9 +103,11 @@ def test_each_recipient_gets_a_notice_by_their_own_channels_push_first(
     assert all(d.kind == Delivery.Kind.NOTICE and d.state == Delivery.State.PENDING for d in notices.values())
     assert notices["push"].due_at == NOW
     assert notices["email"].due_at == NOW + timedelta(minutes=2)
-    assert notices["push"].subject == "HIGH RISK simple report — Beat n1"
-    assert "Amy, 9" in notices["push"].body and "Grading: high" in notices["push"].body
-    assert f"/api/v1/reports/{report.pk}/" in notices["push"].body
+    assert notices["email"].subject == "HIGH RISK simple report — Beat n1"
+    assert "Amy, 9" in notices["email"].body and "Grading: high" in notices["email"].body
+    assert f"/api/v1/reports/{report.pk}/" in notices["email"].body
+    # A push shows on a locked phone: the report's type, grading and area, never its content.
+    assert (notices["push"].subject, notices["push"].body) == ("Simple report", "Grading: high · Area: Beat n1")
     assert not Delivery.objects.filter(person__in=[officer, beats["people"]["Rory"]]).exists()
 
 
@@ -139,9 +144,11 @@ def test_a_regraded_amendment_is_circulated_as_updated_to_its_reach_and_everyone
     pat = first.recipients.get(person=beats["people"]["Pat"])
     update = circulate(version=amend(report, grading="low", reason="Seen safe"), now=NOW + timedelta(minutes=5))
     assert update.version == 2 and circulated_to(update) == {"Pat": "patrol", "Sam": "supervisor"}
-    notice = Delivery.objects.get(person=pat.person, topic=update.recipients.get(person=pat.person).topic,
-                                  channel="push")
+    topic = update.recipients.get(person=pat.person).topic
+    notice = Delivery.objects.get(person=pat.person, topic=topic, channel="email")
     assert notice.subject.startswith("UPDATED: LOW RISK") and "Seen safe" in notice.body
+    push = Delivery.objects.get(person=pat.person, topic=topic, channel="push")
+    assert (push.subject, push.body) == ("UPDATED: Simple report", "Grading: low · Area: Beat n1")
     # The first notice's email, not sent yet, would only repeat what the update replaces.
     assert Delivery.objects.get(topic=pat.topic, channel="email").state == Delivery.State.CANCELLED
 
@@ -151,7 +158,7 @@ def test_an_amendment_moving_the_report_reaches_the_new_beat(beats, officer, sim
     circulate(version=version, now=NOW)
     update = circulate(version=amend(report, area=beats["n2"]), now=NOW)
     assert set(circulated_to(update)) == {"Pat", "Quinn", "Sam"}
-    assert "Beat n2" in Delivery.objects.filter(topic__startswith="circulation:").last().subject
+    assert "Beat n2" in Delivery.objects.filter(topic__startswith="circulation:", channel="email").last().subject
 
 
 def test_acknowledging_records_once_and_stops_pending_notices(beats, officer, simple_type, file_report, clock):
@@ -193,4 +200,27 @@ def test_a_version_is_circulated_with_its_own_content_even_after_a_later_amendme
     circulation = circulate(version=first, now=NOW)
 
     assert circulation.summary == "Amy, 9"
-    assert "Amy, 9" in Delivery.objects.filter(person=beats["people"]["Pat"]).first().body
+    assert "Amy, 9" in Delivery.objects.filter(person=beats["people"]["Pat"], channel="email").first().body
+
+
+# ---- the push a patrol's phone receives ------------------------------------------------------------------
+
+
+def test_a_circulation_push_shows_type_grading_and_area_only_at_normal_urgency(
+        beats, officer, simple_type, file_report, clock, vapid, push_service):
+    pat = beats["people"]["Pat"]
+    browser = subscribe_browser(pat, push_service)
+    data = {**HIGH, "name": "Amy Clarke", "description": "Red coat, limps on the left leg"}
+    report, version = file_report(officer, simple_type, data, area=beats["n1"])
+    circulate(version=version, now=NOW)
+
+    WebPushChannel().send(Delivery.objects.get(person=pat, channel="push"))
+
+    [(headers, body)] = push_service.received
+    payload = browser.read(body)
+    assert headers["urgency"] == "normal"
+    assert payload == {"kind": "circulation", "title": "Simple report", "body": "Grading: high · Area: Beat n1",
+                       "url": "/app/#/circulations"}
+    # No name, description or any other field of the report, and nothing that leads to them without the app.
+    for value in ("Amy", "Clarke", "Red coat", "limps", "9", str(report.pk), "/api/"):
+        assert value not in json.dumps(payload)

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from auditlog.models import LogEntry
 
+from callouts.channels.push import WebPushChannel
 from callouts.models import Delivery
 from reports.models import Report, ReportVersion, ReviewPolicy, ReviewTask
 from reports.services.reviews import (
@@ -13,6 +14,7 @@ from reports.services.reviews import (
     review_return,
     reviews_overdue_alert,
 )
+from tests.push_double import subscribe_browser
 from tests.reports.conftest import NOW, reachable
 
 HIGH = {"name": "Amy", "age": 9, "grading": "high"}
@@ -126,8 +128,24 @@ def test_the_overdue_alert_goes_exactly_after_the_due_time_and_once(review, beat
     assert {d.person.full_name for d in notices} == {"Sam"}
     push = notices.get(channel="push")
     assert push.kind == Delivery.Kind.NOTICE and push.due_at == review.overdue_alerted_at
-    assert push.subject == "OVERDUE review: HIGH RISK simple report — Beat n1"
+    assert notices.get(channel="email").subject == "OVERDUE review: HIGH RISK simple report — Beat n1"
+    assert (push.subject, push.body) == ("Muster", "OVERDUE review of a HIGH RISK simple report report — Beat n1: "
+                                                   "due at 11:00 (0 min ago).")
     assert LogEntry.objects.filter(additional_data__event="review_overdue_alerted").count() == 1
+
+
+def test_an_overdue_review_push_is_a_notice_at_normal_urgency_without_the_reports_content(
+        review, beats, clock, vapid, push_service):
+    browser = subscribe_browser(beats["people"]["Sam"], push_service)
+    clock.move_to(review.due_at + timedelta(minutes=12))
+    reviews_overdue_alert()
+
+    WebPushChannel().send(review_notices(review).get(channel="push"))
+
+    [(headers, body)] = push_service.received
+    assert headers["urgency"] == "normal"
+    assert browser.read(body) == {"kind": "notice", "title": "Muster", "url": "/app/", "body": "OVERDUE review of a "
+                                  "HIGH RISK simple report report — Beat n1: due at 11:00 (12 min ago)."}
 
 
 def test_a_decided_review_never_alerts(review, beats, clock):
@@ -162,9 +180,10 @@ def test_a_supervisor_alerted_only_because_nobody_is_on_duty_is_not_told_what_th
     assert notices.exists()
     for notice in notices:
         assert "Amy" not in notice.body + notice.subject and "HIGH" not in notice.body + notice.subject
-        assert report.summary not in notice.body
-        assert notice.subject == "OVERDUE review — no area"
-        assert "review queue" in notice.body
+        assert report.summary not in notice.body and "simple" not in notice.body.lower()
+    email = notices.get(channel="email")
+    assert email.subject == "OVERDUE review — no area" and "review queue" in email.body
+    assert notices.get(channel="push").body == "OVERDUE review of a report — no area: due at 11:00 (1 min ago)."
 
 
 def test_a_supervisor_who_may_read_the_report_gets_its_summary_in_the_overdue_alert(review, beats, clock):
@@ -172,7 +191,8 @@ def test_a_supervisor_who_may_read_the_report_gets_its_summary_in_the_overdue_al
 
     reviews_overdue_alert()
 
-    assert all(review.report.summary in notice.body for notice in review_notices(review))
+    assert review.report.summary in review_notices(review).get(channel="email").body
+    assert review.report.summary not in review_notices(review).get(channel="push").body  # shown on a locked phone
 
 
 def test_approving_records_the_supervisor_and_stops_reminders(review, beats, clock):
@@ -217,8 +237,11 @@ def test_regrading_to_a_grading_the_type_does_not_have_changes_nothing(review, b
 def test_returning_tells_the_author_why(review, beats, officer, clock):
     returned = review_return(review=review, actor=beats["people"]["Sam"].user, comment="Add what she wore")
     assert returned.state == ReviewTask.State.RETURNED
-    notice = Delivery.objects.get(person=officer, topic=f"review-returned:{review.pk}", channel="push")
+    notice = Delivery.objects.get(person=officer, topic=f"review-returned:{review.pk}", channel="email")
     assert "Add what she wore" in notice.body and notice.subject.startswith("Report returned by Sam")
+    push = Delivery.objects.get(person=officer, topic=f"review-returned:{review.pk}", channel="push")
+    assert (push.subject, push.body) == ("Muster", "Your simple report report was returned to you: open Muster to "
+                                                   "amend it.")
     assert LogEntry.objects.filter(additional_data__event="review_returned").exists()
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from config.api import StrictCharField
@@ -229,3 +229,15 @@ class UnavailabilitySerializer(serializers.ModelSerializer):
                 {"ends_at": f"At most {MAX_UNAVAILABILITY.days} days; ask an administrator for longer absences."}
             )
         return data
+
+
+@extend_schema_serializer(component_name="Unavailability")  # its request is UnavailabilityRequest, as before
+class UnavailabilityInputSerializer(UnavailabilitySerializer):
+    """What adding unavailability takes: as it is shown, but the start may be left out to mean now."""
+
+    starts_at = InstantField(required=False, help_text="With its UTC offset, between 2000 and 2099. Left out: now, "
+                             "by the server's clock (\"unavailable until ...\").")
+
+    def validate(self, data):
+        # "Unavailable until": the phone's clock may be minutes out, so the start is the server's now.
+        return super().validate({"starts_at": timezone.now(), **data})

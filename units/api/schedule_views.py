@@ -18,6 +18,7 @@ from units.api.schedule_serializers import (
     ShiftWindowSerializer,
     StrictBooleanFilter,
     StrictFilterForm,
+    UnavailabilityInputSerializer,
     UnavailabilitySerializer,
     UnitSerializer,
 )
@@ -138,7 +139,7 @@ class UnavailabilityViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, vie
         return super().list(request, *args, **kwargs)
 
     @extend_schema(summary="Add unavailability", description="Takes me off every list from start to end (at most "
-                   "366 days).", request=UnavailabilitySerializer,
+                   "366 days); left without a start, from now.", request=UnavailabilityInputSerializer,
                    examples=[OpenApiExample("Court", request_only=True, value={
                        "kind": "court", "starts_at": "2026-05-01T09:00:00+01:00",
                        "ends_at": "2026-05-01T17:00:00+01:00", "note": "Southwark Crown Court"})],
@@ -147,7 +148,7 @@ class UnavailabilityViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, vie
                        ends_at=f"is after `starts_at`, at most {MAX_UNAVAILABILITY.days} days after it, and {IN_RANGE}",
                    )})
     def create(self, request):
-        serializer = UnavailabilitySerializer(data=request.data)
+        serializer = UnavailabilityInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         unavailability = unavailability_create(person=request.user.person, actor=request.user,
                                                **serializer.validated_data)

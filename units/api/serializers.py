@@ -7,6 +7,7 @@ from config.api import StrictCharField
 from config.outbound import push_policy, url_problem
 from units.api.schedule_serializers import StrictIntegerField
 from units.authentication import login_with_second_factor
+from units.feeds import feed_url
 from units.models import ContactMethod, Device, Membership, Person, PushSubscription
 
 BASE64URL = RegexValidator(r"^[A-Za-z0-9_-]+={0,2}$", "Base64url text, as the browser's PushSubscription gives it.")
@@ -41,11 +42,21 @@ class DeviceSerializer(serializers.ModelSerializer):
 
 class EnrolledDeviceSerializer(serializers.ModelSerializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown this once only.")
+    wipe_key = serializers.CharField(
+        help_text="Signs this device out with `POST /api/v1/auth/devices/wipe/`, without the token, and does "
+        "nothing else: for an app wiping itself after too many wrong PINs. Shown this once only.")
 
     class Meta:
         model = Device
-        fields = ["id", "name", "platform", "token", "token_prefix", "created_at"]
+        fields = ["id", "name", "platform", "token", "wipe_key", "token_prefix", "created_at"]
         read_only_fields = fields
+
+
+class WipeSerializer(serializers.Serializer):
+    # At most the largest id a database stores: a larger number is refused, not overflowed in the lookup.
+    device = StrictIntegerField(min_value=1, max_value=2**63 - 1, help_text="The device's id, as enrolment returned "
+                                "it.")
+    wipe_key = StrictCharField(max_length=100, help_text="The wipe key enrolment returned.")
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -85,11 +96,18 @@ class MeSerializer(serializers.ModelSerializer):
     groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True,
                                           help_text="Roles: Administrators, Operators, Supervisors, Responders.")
     person = serializers.SerializerMethodField()
+    calendar_feed_url = serializers.SerializerMethodField(
+        help_text="My on-call shifts as an iCalendar feed, to subscribe to in the phone's calendar (SITE_URL's "
+        "scheme and host); null for a login without a person. Anyone with the address can read the feed.")
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "email", "groups", "person"]
+        fields = ["id", "username", "email", "groups", "person", "calendar_feed_url"]
         read_only_fields = fields
+
+    def get_calendar_feed_url(self, user) -> str | None:
+        person = getattr(user, "person", None)
+        return feed_url(person) if person is not None else None
 
     @extend_schema_field(PersonSerializer(allow_null=True))
     def get_person(self, user):
@@ -125,3 +143,14 @@ class PushSubscriptionSerializer(serializers.ModelSerializer):
         model = PushSubscription
         fields = ["id", "endpoint", "user_agent", "active", "created_at"]
         read_only_fields = fields
+
+
+class AppConfigSerializer(serializers.Serializer):
+    vapid_public_key = serializers.CharField(
+        allow_blank=True, help_text="The applicationServerKey for PushManager.subscribe: the VAPID public key as "
+        "base64url of the uncompressed P-256 point. Empty when this server sends no push.")
+    lock_after_minutes = serializers.IntegerField(
+        min_value=1, help_text="Minutes without use after which the app asks for its PIN (APP_LOCK_MINUTES).")
+    pin_attempts = serializers.IntegerField(
+        min_value=1, help_text="Wrong PINs after which the app wipes what it keeps and signs its device out "
+        "(APP_PIN_ATTEMPTS).")

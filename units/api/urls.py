@@ -7,6 +7,7 @@ router = SimpleRouter()
 router.register("auth/devices", views.DeviceViewSet, basename="device")
 
 urlpatterns = [
+    path("app-config/", views.AppConfigView.as_view(), name="app-config"),
     path("me/", views.MeView.as_view(), name="me"),
     path("push-subscriptions/", views.PushSubscriptionView.as_view(), name="push-subscriptions"),
     *router.urls,
