@@ -29,6 +29,7 @@ from tests.browser.report_steps import (
     choose,
     click,
     enrolled,
+    field,
     field_officer,
     network_errors_only,
     new_report,
@@ -97,24 +98,37 @@ def fill_missing_child(driver, photo) -> None:
     wait(driver, 10).until(shown.presence_of_element_located((By.CSS_SELECTOR, ".thumb img")))
 
 
+def restarted(restartable_chromium, phone: Browser, route: str, title: str):
+    """The browser killed (as the phone's system ends it, or a flat battery) and opened again without signal, the app
+    from its icon, unlocked: a new Chromium on the same profile, with nothing of the old one's memory."""
+    restartable_chromium.kill()
+    driver = phone.driver = restartable_chromium.start()
+    signal(driver, on=False)
+    driver.get(f"{phone.base_url}/app/#/{route}")
+    wait(driver, 15).until(screen_is("Muster is locked"))
+    enter_pin(driver, PIN)
+    wait(driver, 15).until(screen_is(title))
+    return driver
+
+
 def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is_filed_once_with_its_photo(
         phone, restartable_chromium, alex, brixton, tmp_path):
     driver = enrolled(phone, alex)
-    to(driver, "reports", "Field reports")
+    to(driver, "reports", "Field reports")  # the forms, fetched while there is signal
     wait(driver, 10).until(shown.element_to_be_clickable((By.XPATH, "//button[normalize-space()='Missing person']")))
     photo = camera_photo(driver, tmp_path)
 
     signal(driver, on=False)
     new_report(driver, "Missing person")
-    where = wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "position"), "± 12 m"))
-    assert where
+    wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "position"), "± 12 m"))
     assert driver.find_element(By.CSS_SELECTOR, "#position .position").text == "51.46130, -0.11450 (± 12 m)"
     fill_missing_child(driver, photo)
     wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "saved"), "Saved on this phone at"))
+    report_id = driver.execute_script("return location.hash.split('/')[2];")
 
     records = indexeddb_records(driver)
-    assert any(record["key"].startswith("report:") for record in records)
-    assert any(record["key"].startswith("photo:") for record in records)
+    assert {f"report:{report_id}", "report-types"} <= {record["key"] for record in records}
+    assert any(record["key"].startswith(f"photo:{report_id}:") for record in records)
     stored = "\n".join(record["key"] + " " + record["value"] for record in records)
     jpeg = photo.read_bytes()
     # (Values of a character or two, the age, are left out: ciphertext holds any short string by chance.)
@@ -124,27 +138,28 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     with phone_screen(driver):
         driver.execute_script("scrollTo(0, 0);")
         phone.screenshot("app-report-form.png")
+    network_errors_only(driver)
+
+    # Killed with the draft half-way: it comes back as typed, with its photo and position.
+    driver = restarted(restartable_chromium, phone, f"reports/{report_id}", "Missing person")
+    assert field(driver, "name").get_attribute("value") == "Amy Clarke"
+    assert field(driver, "vulnerabilities.0").get_attribute("value") == ASTHMA
+    assert driver.find_element(By.ID, "field-grading-3").is_selected()
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".thumb img")) == 1
+    assert "(± 12 m)" in driver.find_element(By.ID, "position").text
 
     click(driver, driver.find_element(By.ID, "send-report"))
     wait(driver, 10).until(screen_is("Field reports"))
-    wait(driver, 10).until(card_says("Waiting for signal: saved on this phone"))
-    report_id = report_card(driver).get_attribute("data-report")
+    wait(driver, 10).until(card_says("Waiting for signal: saved on this phone", report_id))
     with phone_screen(driver):
         phone.screenshot("app-reports-outbox.png")
     network_errors_only(driver)
     assert not Report.objects.exists()
 
-    restartable_chromium.kill()  # the phone ends the browser: nothing the page held in memory is left
-    driver = restartable_chromium.start()
-    phone = Browser(driver, phone.base_url)
-    signal(driver, on=False)
-    driver.get(f"{phone.base_url}/app/#/reports")  # opened again from its icon, still without signal
-    wait(driver, 15).until(screen_is("Muster is locked"))
-    enter_pin(driver, PIN)
-    wait(driver, 15).until(screen_is("Field reports"))
+    # Killed again with the report in the outbox; opened without signal, then signal comes back.
+    driver = restarted(restartable_chromium, phone, "reports", "Field reports")
     wait(driver, 10).until(card_says("Waiting for signal", report_id))
     worker_ready(driver)
-
     signal(driver, on=True)
     wait(driver, 20).until(card_says("Circulated at", report_id))
     network_errors_only(driver)
@@ -163,3 +178,4 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     assert Referral.objects.get(report=report).agency.name == "Lambeth Children's Services"
     card = report_card(driver, report_id).text
     assert "1 photo" in card and "Amy Clarke, 9, Brixton station, Brixton Road" in card
+    assert not any(record["key"].startswith("photo:") for record in indexeddb_records(driver))  # sent: gone
