@@ -7,6 +7,7 @@ from pathlib import Path
 from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import Select
 
@@ -64,10 +65,18 @@ def signal(driver, on: bool) -> None:
         driver.execute_script("dispatchEvent(new Event('online'));")
 
 
-def network_errors_only(driver) -> None:
-    """The console while the phone had no signal: every error is a request that could not go out, nothing else."""
+def network_errors_only(driver, *expected: str) -> None:
+    """The console while the phone had no signal: every error is a request that could not go out (or one of the
+    ``expected`` answers the browser logs, such as "status of 409"), nothing else."""
     errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-    assert all("net::ERR_INTERNET_DISCONNECTED" in error for error in errors), errors
+    allowed = ("net::ERR_INTERNET_DISCONNECTED", *expected)
+    assert all(any(text in error for text in allowed) for error in errors), errors
+
+
+def server_refusals_only(driver, status: int) -> None:
+    """The console after answers the test expects: the browser logs each 4xx, and nothing else is there."""
+    errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors and all(f"the server responded with a status of {status}" in error for error in errors), errors
 
 
 def new_report(driver, type_name: str) -> None:
@@ -87,6 +96,12 @@ def click(driver, element) -> None:
 
 def field(driver, path: str):
     return wait(driver, 10).until(shown.presence_of_element_located((By.ID, f"field-{path}")))
+
+
+def empty(element) -> None:
+    """A field emptied as with the keyboard (WebDriver's clear() sends no input event, so the app would not know)."""
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(Keys.DELETE)
 
 
 def type_into(driver, path: str, text: str) -> None:

@@ -176,12 +176,17 @@ export function locate() {
 
 /* ---- submitting, amending, conflicts ------------------------------------------------------------------------ */
 
+/* Into the outbox; it is sent in the background (the officer is not kept waiting on a slow connection). */
 export async function submit(id) {
   await update(id, (entry) => {
     Object.assign(entry, { state: "queued", queued_at: new Date().toISOString(), errors: {}, problem: "" });
   });
+  queued();
+}
+
+function queued() {
   askForSync();
-  return flush();
+  flush();
 }
 
 /* Back to a draft, before it was sent (a report already sending cannot be taken back). */
@@ -203,8 +208,7 @@ export async function amend(id) {
       errors: {} };
     entry.amending = null;
   });
-  askForSync();
-  return flush();
+  queued();
 }
 
 /* Resolving a 409: the officer's version goes to the system as an amendment of the one there, with their reason. */
@@ -215,8 +219,7 @@ export async function keepMine(id, reason) {
       amendment: { base_version: server.version, data: mine.data, reason, area: mine.area,
         queued_at: new Date().toISOString(), errors: {} } });
   });
-  askForSync();
-  return flush();
+  queued();
 }
 
 /* Resolving a 409: the version on the system stands, and the phone's is dropped. */
