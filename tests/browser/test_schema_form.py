@@ -8,6 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from jsonschema_specifications import REGISTRY
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from reports.schemas import schema_error, validation_errors
 from tests.browser.app_steps import open_app
@@ -203,3 +204,145 @@ def test_every_keyword_of_draft_2020_12_is_drawn_checked_or_knowingly_ignored(pa
     assert [keyword for keyword in shipped if keyword in known and "form" not in known[keyword]
             and "ignored" not in known[keyword]] == []
     assert page.find_element(By.CSS_SELECTOR, "header h1").text == "Enrol this phone"
+
+
+# ---- the form drawn from a schema ----------------------------------------------------------------------------
+
+FORM = {
+    "type": OBJ, "required": ["kind", "count", "officer"],
+    "$defs": {"officer": {"type": OBJ, "title": "Officer", "required": ["badge"], "properties": {
+        "badge": {"type": "string", "title": "Badge number", "pattern": "^[0-9]{4}[A-Z]{2}$",
+                  "examples": ["1450BX"]}}}},
+    "properties": {
+        "form": {"const": "v2", "title": "Form version"},
+        "kind": {"title": "Kind", "oneOf": [{"const": "rtc", "title": "Road traffic collision"},
+                                            {"const": "fire", "title": "Fire"}]},
+        "count": {"type": "integer", "title": "Vehicles", "minimum": 1, "maximum": 20, "default": 1},
+        "speed": {"type": "number", "title": "Speed", "exclusiveMinimum": 0, "multipleOf": 0.5},
+        "injured": {"type": "boolean", "title": "Anyone injured"},
+        "injuries": {"type": "string", "title": "Injuries", "maxLength": 50},
+        "colour": {"title": "Colour", "enum": ["red", "orange", "yellow", "green", "blue", "indigo", "violet"]},
+        "email": {"type": "string", "format": "email", "title": "Email"},
+        "seen": {"type": "string", "format": "date", "title": "Seen on"},
+        "at": {"type": "string", "format": "date-time", "title": "At"},
+        "ref": {"type": "string", "readOnly": True, "default": "AUTO-1", "title": "Reference"},
+        "old": {"type": "string", "deprecated": True, "title": "Old field"},
+        "officer": {"$ref": "#/$defs/officer", "title": "Reporting officer"},
+        "hazards": {"type": "array", "title": "Hazards", "uniqueItems": True,
+                    "items": {"enum": ["fuel", "glass", "electric"]}},
+        "witnesses": {"type": "array", "title": "Witnesses", "minItems": 1, "maxItems": 2,
+                      "items": {"type": "string", "title": "Witness"}},
+        "point": {"type": "array", "title": "Grid point", "items": False,
+                  "prefixItems": [{"type": "number", "title": "Easting"}, {"type": "number", "title": "Northing"}]},
+        "vehicle": {"title": "Vehicle", "oneOf": [
+            {"title": "Car", "type": OBJ, "required": ["reg"], "properties": {"reg": {"type": "string",
+                                                                                       "title": "Registration"}}},
+            {"title": "Bicycle", "type": OBJ, "properties": {"frame": {"type": "string", "title": "Frame number"}}}]},
+        "card": {"type": "string", "title": "Card"},
+        "expiry": {"type": "string", "title": "Expiry"},
+    },
+    "dependentRequired": {"card": ["expiry"]},
+    "if": {"properties": {"injured": {"const": True}}, "required": ["injured"]},
+    "then": {"required": ["injuries"], "properties": {"ambulance": {"type": "boolean", "title": "Ambulance called"}}},
+}
+DRAW = """
+const [base, json, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+(async () => {
+  const { html, render } = await import(base + "html.js");
+  const { SchemaForm, initial } = await import(base + "schema_form.js");
+  const { Schema } = await import(base + "schema.js");
+  const schema = new Schema(json);
+  const root = document.createElement("div");
+  root.id = "form-under-test";
+  document.body.prepend(root);
+  let errors = {};
+  window.formValue = initial(schema);
+  const draw = () => render(html`<${SchemaForm} schema=${schema} value=${window.formValue} errors=${errors}
+    onChange=${(value) => { window.formValue = value; draw(); }} />`, root);
+  window.showErrors = (shown) => { errors = shown; draw(); };
+  draw();
+  return window.formValue;
+})().then(done, (error) => done({ failed: String(error) }));
+"""
+
+
+def value(driver):
+    return driver.execute_script("return window.formValue;")
+
+
+def label_of(driver, element_id: str) -> str:
+    element = driver.find_element(By.ID, element_id)
+    if element.tag_name == "fieldset":
+        return element.find_element(By.TAG_NAME, "legend").text
+    return driver.find_element(By.CSS_SELECTOR, f"label[for='{element_id}']").text
+
+
+def test_the_form_draws_each_keyword_and_gives_back_what_is_filled_in(page):
+    page.set_script_timeout(20)
+    start = page.execute_async_script(DRAW, "/static/fieldapp/", FORM)
+    assert start == {"form": "v2", "count": 1, "ref": "AUTO-1", "officer": {}, "witnesses": [""]}
+
+    def the(path):
+        return page.find_element(By.ID, f"field-{path}")
+
+    # Labels from titles ($ref's own title first), required and deprecated said, help from examples.
+    assert label_of(page, "field-kind") == "Kind (required)"
+    assert label_of(page, "field-officer") == "Reporting officer (required)"
+    assert label_of(page, "field-officer.badge") == "Badge number (required)"
+    assert the("officer.badge").get_attribute("placeholder") == "e.g. 1450BX"
+    assert label_of(page, "field-old") == "Old field (no longer used)"
+    assert the("form").text == "V2" and the("ref").get_attribute("readonly") == "true"
+    # Pickers: numbers with their bounds, dates, email, choices as radios or a list.
+    count = the("count")
+    assert [count.get_attribute(a) for a in ("type", "min", "max", "step", "value")] == ["number", "1", "20", "1", "1"]
+    assert the("speed").get_attribute("step") == "0.5"
+    assert [the(p).get_attribute("type") for p in ("seen", "at", "email")] == ["date", "datetime-local", "email"]
+    assert the("injuries").get_attribute("maxlength") == "50"
+    assert [e.text for e in the("kind").find_elements(By.CSS_SELECTOR, "label.choice")] == [
+        "Road traffic collision", "Fire"]
+    assert [e.text for e in the("injured").find_elements(By.CSS_SELECTOR, "label.choice")] == [
+        "Yes", "No", "Not given"]
+    assert [o.text for o in the("colour").find_elements(By.TAG_NAME, "option")][:3] == ["Not given", "Red", "Orange"]
+    assert [e.text for e in the("hazards").find_elements(By.CSS_SELECTOR, "label.choice")] == [
+        "Fuel", "Glass", "Electric"]
+
+    page.find_element(By.ID, "field-kind-1").click()
+    page.find_element(By.ID, "field-hazards-2").click()
+    page.find_element(By.ID, "field-hazards-0").click()
+    the("officer.badge").send_keys("1450BX")
+    # Lists: one witness to start (minItems), none removable below it, no Add past maxItems.
+    assert label_of(page, "field-witnesses.0") == "Witness 1"
+    assert not the("witnesses").find_elements(By.CSS_SELECTOR, "button.remove")
+    page.find_element(By.ID, "field-witnesses-add").click()
+    assert not page.find_elements(By.ID, "field-witnesses-add")
+    assert len(the("witnesses").find_elements(By.CSS_SELECTOR, "button.remove")) == 2
+    the("witnesses.1").send_keys("Sam Lee")
+    page.find_element(By.ID, "field-point-add").click()
+    page.find_element(By.ID, "field-point-add").click()
+    assert [label_of(page, f"field-point.{i}") for i in (0, 1)] == ["Easting 1", "Northing 2"]
+    assert not page.find_elements(By.ID, "field-point-add")  # items: false
+    # A oneOf of shapes: choose one, its fields follow.
+    Select(page.find_element(By.ID, "field-vehicle-which")).select_by_visible_text("Car")
+    the("vehicle.reg").send_keys("LX26 ABC")
+    # if/then and dependentRequired: fields and requirements appear with the answers.
+    assert not page.find_elements(By.ID, "field-ambulance") and label_of(page, "field-injuries") == "Injuries"
+    page.find_element(By.ID, "field-injured-0").click()
+    assert label_of(page, "field-injuries") == "Injuries (required)"
+    assert label_of(page, "field-ambulance") == "Ambulance called"
+    the("card").send_keys("4000")
+    assert label_of(page, "field-expiry") == "Expiry (required)"
+
+    filled = value(page)
+    assert {key: filled[key] for key in ("kind", "hazards", "officer", "witnesses", "vehicle", "injured", "card")} == {
+        "kind": "fire", "hazards": ["fuel", "electric"], "officer": {"badge": "1450BX"}, "witnesses": ["", "Sam Lee"],
+        "vehicle": {"reg": "LX26 ABC"}, "injured": True, "card": "4000"}
+    assert filled["point"] == [None, None]
+
+    # Errors by path, as schema.js and the server's 400 name them, each on its field.
+    page.execute_script("window.showErrors(arguments[0]);", {
+        "count": ["count: 0 is less than the minimum of 1."], "officer.badge": ["officer.badge: 'x' does not have "
+                                                                              "the expected form."]})
+    assert the("count").get_attribute("aria-invalid") == "true"
+    assert page.find_element(By.ID, "field-count-error").text == "0 is less than the minimum of 1."
+    assert page.find_element(By.ID, "field-officer.badge-error").text == "'x' does not have the expected form."
+    assert "field-count-error" in the("count").get_attribute("aria-describedby")

@@ -80,7 +80,8 @@ export async function list() {
 }
 
 function stale(entry) {
-  const settled = entry.state === "sent" && !entry.amendment && entry.photos.every((photo) => photo.sent || photo.refused);
+  const settled = entry.state === "sent" && !entry.amendment
+    && entry.photos.every((photo) => photo.sent || photo.refused);
   return settled && Date.now() - new Date(entry.server.received_at).getTime() > KEEP_MS;
 }
 
@@ -234,7 +235,8 @@ export function discardMine(id) {
 /* A 409 for an id the server gives another officer (never in practice: ids are random): filed under a new id. */
 export async function fileAsNew(id) {
   const entry = await get(id);
-  const fresh = { ...entry, id: crypto.randomUUID(), state: "queued", conflict: null, queued_at: new Date().toISOString() };
+  const fresh = { ...entry, id: crypto.randomUUID(), state: "queued", conflict: null,
+    queued_at: new Date().toISOString() };
   for (const photo of entry.photos) {
     const bytes = await store.getBytes(`${PHOTO}${id}:${photo.id}`);
     if (bytes) await store.putBytes(`${PHOTO}${fresh.id}:${photo.id}`, bytes);
@@ -312,7 +314,9 @@ async function sendReport(entry) {
     return update(entry.id, (now) => {
       now.server = onSystem(report);
       // Changed back to a draft while it was on its way: the next submission shows the difference (a 409).
-      if (now.state === "queued" && now.queued_at === entry.queued_at) Object.assign(now, { state: "sent", problem: "" });
+      if (now.state === "queued" && now.queued_at === entry.queued_at) {
+        Object.assign(now, { state: "sent", problem: "" });
+      }
     });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;

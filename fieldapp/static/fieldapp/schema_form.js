@@ -6,7 +6,7 @@
    Errors are keyed by field path as schema.js and the server's 400 name them ("age", "people_involved.0.name"), and
    each is shown on its field; those no field shows are listed at the top. */
 
-import { html, useEffect } from "./html.js";
+import { html, useEffect, useState } from "./html.js";
 import { equal, typeOf } from "./schema.js";
 
 const MAX_RADIOS = 5; // more choices than this become a list (a select), which takes less of a small screen
@@ -396,7 +396,8 @@ function ArrayField(props) {
   }
   const canAdd = itemSchema(field, entries.length) !== false && entries.length < (field.maxItems ?? Infinity);
   const canRemove = entries.length > (field.minItems ?? 0);
-  const itemTitle = item.title || title;
+  const itemTitle = item.title || title; // of the entry Add would make
+  const titleAt = (index) => view(form.schema, itemSchema(field, index) ?? true, undefined).title || title;
   const add = () => form.set(path, [...entries, itemStart(form.schema, field, entries.length)]);
   const remove = (index) => {
     const rest = entries.filter((_, position) => position !== index);
@@ -405,28 +406,38 @@ function ArrayField(props) {
   return html`<${Labelled} ...${props} errors=${messagesAt(form.errors, path)} group=${true}>${() => html`
     <ol class="entries">${entries.map((entry, index) => html`<li key=${index}>
       <${Field} form=${form} node=${itemSchema(field, index) ?? true} path=${[...path, index]} value=${entry}
-        itemLabel=${`${itemTitle} ${index + 1}`} />
+        itemLabel=${`${titleAt(index)} ${index + 1}`} />
       ${canRemove && html`<button type="button" class="small remove" disabled=${form.disabled}
-        onClick=${() => remove(index)}>Remove ${itemTitle.toLowerCase()} ${index + 1}</button>`}
+        onClick=${() => remove(index)}>Remove ${titleAt(index).toLowerCase()} ${index + 1}</button>`}
     </li>`)}</ol>
     ${canAdd && html`<button type="button" class="small" disabled=${form.disabled} onClick=${add}
       id=${`${props.id}-add`}>Add ${entries.length ? "another " : ""}${itemTitle.toLowerCase()}</button>`}`}<//>`;
 }
 
-/* oneOf or anyOf of shapes (not of values): the officer picks which, and its fields follow. */
+/* Which part of a oneOf or anyOf of shapes a value is: the one whose fields hold most of its fields, valid ones
+   first (a draft reopened, a report read back); null for no value. */
 function chosenAlternative(schema, field, value) {
-  const all = (field.oneOf || field.anyOf || []).map((part, index) => ({ part, index }));
   if (value === undefined) return null;
-  return all.find(({ part }) => schema.isValid(part, value)) || all[0] || null;
+  const keys = typeOf(value) === "object" ? Object.keys(value) : [];
+  const scored = (field.oneOf || field.anyOf || []).map((part, index) => {
+    const known = Object.keys(view(schema, part, value).properties);
+    const overlap = keys.filter((key) => known.includes(key)).length;
+    return { part, index, score: (schema.isValid(part, value) ? 1000 : 0) + overlap };
+  });
+  return scored.sort((one, two) => two.score - one.score || one.index - two.index)[0] || null;
 }
 
+/* oneOf or anyOf of shapes (not of values): the officer picks which, and its fields follow. */
 function Alternatives(props) {
   const { form, field, path, value, node, id } = props;
   const all = field.oneOf || field.anyOf;
-  const chosen = chosenAlternative(form.schema, field, value);
+  const [picked, setPicked] = useState(null); // what the officer chose here; before that, what the value looks like
+  const chosen = picked !== null && value !== undefined ? { part: all[picked], index: picked }
+    : chosenAlternative(form.schema, field, value);
   const named = (part, index) => view(form.schema, part, undefined).title || `Option ${index + 1}`;
   const pick = (event) => {
     const index = Number(event.target.value);
+    setPicked(index < 0 ? null : index);
     form.set(path, index < 0 ? emptyAs(path) : initial(form.schema, all[index]) ?? {});
   };
   return html`<${Labelled} ...${props} errors=${messagesAt(form.errors, path)} group=${true}>${() => html`

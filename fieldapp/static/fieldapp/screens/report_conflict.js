@@ -15,7 +15,9 @@ export function differences(schema, server, mine) {
   const ours = new Map(describe(schema, mine.data).map((row) => [row.path, row]));
   const paths = [...theirs.keys(), ...[...ours.keys()].filter((path) => !theirs.has(path))];
   const rows = paths.filter((path) => theirs.get(path)?.text !== ours.get(path)?.text).map((path) => ({
-    title: (theirs.get(path) || ours.get(path)).title, theirs: theirs.get(path)?.text ?? "", mine: ours.get(path)?.text ?? "",
+    title: (theirs.get(path) || ours.get(path)).title,
+    theirs: theirs.get(path)?.text ?? "",
+    mine: ours.get(path)?.text ?? "",
   }));
   if (mine.area && mine.area !== server.area?.code) {
     rows.push({ title: "Area", theirs: server.area?.code || "", mine: mine.area });
@@ -27,7 +29,9 @@ function Differences({ rows }) {
   if (!rows.length) return html`<p>The fields are the same; only where or when it was taken differs.</p>`;
   return html`<table class="differences">
     <caption>What differs</caption>
-    <thead><tr><th scope="col">Field</th><th scope="col">On the system</th><th scope="col">On this phone</th></tr></thead>
+    <thead>
+      <tr><th scope="col">Field</th><th scope="col">On the system</th><th scope="col">On this phone</th></tr>
+    </thead>
     <tbody>${rows.map((row) => html`<tr key=${row.title}>
       <th scope="row">${row.title}</th><td>${row.theirs || "(empty)"}</td><td>${row.mine || "(empty)"}</td>
     </tr>`)}</tbody>
