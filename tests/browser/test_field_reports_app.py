@@ -25,7 +25,7 @@ from reports.models import (
     ReportTypeVersion,
 )
 from reports.schemas import validation_errors
-from reports.services.filing import Place, attachment_add, report_submit
+from reports.services.filing import Place, attachment_add, report_amend, report_submit
 from tests.browser.app_steps import (
     PIN,
     enter_pin,
@@ -366,6 +366,28 @@ def test_an_officer_amends_a_report_on_the_system_with_a_reason(app, alex, brixt
     assert report.versions.get(number=2).reason == "A witness saw her board the 2 bus"
     place = driver.find_element(By.CSS_SELECTOR, "dd[data-path=last_seen_place]").text
     assert place == "Number 2 bus towards Stockwell"
+
+    # Amended on the system meanwhile (the sergeant, from the back office): the phone's next amendment is a 409.
+    sergeant = field_officer("Sam Okafor")
+    report_amend(report=report, actor=sergeant.user, base_version=2, reason="Coat colour from the school",
+                 data={**report.data, "clothing": "Navy school coat"})
+    click(driver, wait(driver, 10).until(shown.element_to_be_clickable((By.ID, "amend-report"))))
+    type_into(driver, "rationale", "Nine, alone, and her inhaler is at home")
+    driver.find_element(By.ID, "reason").send_keys("Mother says the inhaler is at home")
+    click(driver, driver.find_element(By.ID, "send-amendment"))
+    wait(driver, 10).until(shown.presence_of_element_located((By.CSS_SELECTOR, "table.differences")))
+    assert driver.find_element(By.CSS_SELECTOR, ".conflict .problem").text == (
+        "Someone amended this report (version 3) after the version you amended.")
+    rows = [[cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
+            for row in driver.find_elements(By.CSS_SELECTOR, "table.differences tbody tr")]
+    assert rows == [["Clothing", "Navy school coat", AMY["clothing"]],
+                    ["Rationale", AMY["rationale"], "Nine, alone, and her inhaler is at home"]]
+    click(driver, driver.find_element(By.ID, "discard-mine"))
+    click(driver, driver.find_element(By.ID, "confirm-discard"))
+    wait(driver, 10).until(shown.text_to_be_present_in_element((By.CSS_SELECTOR, "main .facts"), "version 3"))
+    assert driver.find_element(By.CSS_SELECTOR, "dd[data-path=clothing]").text == "Navy school coat"
+    assert Report.objects.get().version == 3
+    network_errors_only(driver, "status of 409")
 
 
 def worker_notifications(devtools) -> list[dict]:

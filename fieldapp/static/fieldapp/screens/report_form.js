@@ -140,6 +140,9 @@ function AmendForm({ entry }) {
 
   const change = (changes) => {
     setServerErrors((current) => withoutChanged(current, amending.data, changes.data ?? amending.data));
+    for (const name of ["area", "reason"]) {
+      if (name in changes) setServerErrors(({ [`@${name}`]: _, ...rest }) => rest);
+    }
     setAmending((current) => ({ ...current, ...changes }));
   };
 
@@ -147,13 +150,14 @@ function AmendForm({ entry }) {
     event.preventDefault();
     setAttempt((count) => count + 1);
     if (Object.keys(schema.errors(amending.data)).length || !amending.reason.trim()
-      || Object.keys(serverErrors).filter((path) => path !== "@reason").length) return;
+      || Object.keys(serverErrors).length) return;
     await reports.saveAmending(entry.id, amending);
     await reports.amend(entry.id);
     go(`reports/${entry.id}`);
   }
 
   const reasonError = errors["@reason"] || [];
+  const areaError = errors["@area"] || [];
   return html`<form class="report-form" onSubmit=${send} novalidate>
     <p>Version ${entry.server.version} is on the system. Your amendment becomes version ${entry.server.version + 1},
       with your reason; the earlier versions stay readable.</p>
@@ -171,9 +175,12 @@ function AmendForm({ entry }) {
       <${SchemaForm} schema=${schema} value=${amending.data} errors=${errors}
         onChange=${(data) => change({ data })} />
     </section>
-    <div class="field">
+    <div class=${areaError.length ? "field invalid" : "field"}>
       <label for="area">New area code (only if the area changed)</label>
+      ${areaError.length > 0 && html`<p class="field-error" id="area-error">${areaError.join(" ")}</p>`}
       <input id="area" value=${amending.area} autocapitalize="none" spellcheck="false" maxlength="40"
+        aria-invalid=${areaError.length ? "true" : undefined}
+        aria-describedby=${areaError.length ? "area-error" : undefined}
         onInput=${(event) => change({ area: event.target.value.trim() })} />
     </div>
     <button type="submit" class="primary wide" id="send-amendment">Send amendment</button>
