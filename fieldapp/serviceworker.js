@@ -125,3 +125,21 @@ async function openApp(url) {
   await open.focus();
   open.postMessage({ type: "open", url: target });
 }
+
+/* Background Sync (Chromium): the phone is back online while field reports wait on it (reports.js registers the tag
+   when one is queued). The worker cannot send them: they are sealed with the PIN's key, which it never holds. An
+   open app is told to send them now; with none open, a notification asks the officer to open Muster (it says
+   nothing about the reports themselves). */
+self.addEventListener("sync", (event) => {
+  if (event.tag === "muster-reports") event.waitUntil(reportsWaiting());
+});
+
+async function reportsWaiting() {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = windows.filter((client) => new URL(client.url).pathname.startsWith(SCOPE));
+  if (open.length) return open.forEach((client) => client.postMessage({ type: "flush" }));
+  return self.registration.showNotification("Muster", {
+    body: "Back online: open Muster and unlock it to send the reports waiting on this phone.", icon: ICON,
+    badge: BADGE, lang: "en-GB", tag: "reports-waiting", data: { url: `${SCOPE}#/reports`, title: "Muster" },
+  }).catch(() => {}); // notifications not allowed: the reports go when the app is next opened
+}

@@ -177,11 +177,15 @@ class ReportListSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(read_only=True, help_text="The latest submitted version; 0 for a draft.")
     # Plain text: a choice field here would clash with the callouts' enum named "state" in the schema.
     state = serializers.CharField(read_only=True, help_text="draft or submitted")
+    circulated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="When the latest circulation of the report went out (to the patrols and supervisors of its "
+        "area); null while it has not been circulated (the grading may not call for it).")
 
     class Meta:
         model = Report
         fields = ["id", "report_type", "type_version", "state", "version", "summary", "grading", "promoted",
-                  "area", "author", "captured_at", "received_at", "submitted_at", "updated_at"]
+                  "area", "author", "captured_at", "received_at", "submitted_at", "updated_at", "circulated_at"]
         read_only_fields = fields
 
 

@@ -32,7 +32,7 @@ from reports.api.serializers import (
 )
 from reports.api.uploads import AttachmentUploadParser
 from reports.areas import with_descendants
-from reports.models import Area, Attachment, Report, ReportTypeVersion, ReportVersion
+from reports.models import Area, Attachment, Circulation, Report, ReportTypeVersion, ReportVersion
 from reports.selectors import may_amend, visible_reports
 from reports.services.filing import (
     Place,
@@ -132,7 +132,9 @@ class ReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_value_regex = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
     def get_queryset(self):
-        reports = (visible_reports(self.request.user)
+        # The author's phone shows a report as circulated once it is: the latest circulation's time.
+        circulated = Circulation.objects.filter(report=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+        reports = (visible_reports(self.request.user).annotate(circulated_at=Subquery(circulated))
                    .select_related("report_type", "type_version", "area", "author").order_by("-received_at", "pk"))
         if self.action == "list":
             return reports

@@ -108,6 +108,20 @@ def test_once_submitted_it_is_circulated_to_the_patrols_on_duty_in_its_area(
     assert ReportVersion.objects.get(report_id=report_id).processed_at is not None
 
 
+def test_the_author_sees_when_their_report_was_circulated(eager_tasks, phone, beats,  # noqa: F811
+                                                          django_capture_on_commit_callbacks):
+    quiet = phone.post(REPORTS, filing(area="n1", data={**MISSING_CHILD, "grading": "low"}), format="json").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        report_id = phone.post(REPORTS, filing(area="n1"), format="json").json()["id"]
+
+    circulation = Circulation.objects.get(report_id=report_id)
+    shown = phone.get(f"{REPORTS}{report_id}/").json()
+    assert shown["circulated_at"] == circulation.created_at.isoformat().replace("+00:00", "Z")
+    listed = {report["id"]: report["circulated_at"] for report in phone.get(REPORTS).json()["results"]}
+    assert listed == {report_id: shown["circulated_at"], quiet["id"]: None}  # low risk is not circulated
+    assert quiet["circulated_at"] is None
+
+
 def test_the_same_id_with_other_content_is_a_409(phone):
     body = filing()
     phone.post(REPORTS, body, format="json")

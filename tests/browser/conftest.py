@@ -9,8 +9,10 @@ With ``MUSTER_SCREENSHOTS`` set to a folder, tests that show a screen people see
 (``./muster screenshots`` writes docs/img/).
 """
 
+import importlib
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from callouts.models import Heartbeat
+from reports.models import ReportType, ReportTypeVersion
 from tests.browser.console_steps import DESKTOP
 from tests.factories import login_verified
 
@@ -50,19 +53,20 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("browser-db") / "muster.sqlite3")
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """One browser for the session; each test starts from a blank page without cookies."""
+def need_chromium() -> None:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         message = (f"Debian's chromium and chromium-driver are needed ({CHROMIUM}, {CHROMEDRIVER}): "
                    "./muster test installs them")
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+
+
+def start_chromium(profile: str):
+    """Chromium on the profile folder ``profile``, driven by chromedriver."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    profile = tempfile.mkdtemp(prefix="muster-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (*FLAGS, f"--user-data-dir={profile}"):
@@ -72,10 +76,60 @@ def chromium():
     service = Service(CHROMEDRIVER, env={**os.environ, "LANGUAGE": "en_GB", "LANG": "en_GB.UTF-8"})
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One browser for the session; each test starts from a blank page without cookies."""
+    need_chromium()
+    profile = tempfile.mkdtemp(prefix="muster-chromium-")
+    driver = start_chromium(profile)
     try:
         yield driver
     finally:
         driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class RestartableChromium:
+    """A Chromium of the test's own on a profile folder that outlives it: ``kill()`` ends the browser process with
+    SIGKILL (as a phone's system ends an app it needs the memory of, or a flat battery), and ``start()`` opens a new
+    Chromium on the same profile, which finds what the last one had stored: IndexedDB, the service worker, caches."""
+
+    def __init__(self, profile: str):
+        self.profile, self.driver = profile, None
+
+    def start(self):
+        self.driver = start_chromium(self.profile)
+        return self.driver
+
+    def kill(self) -> None:
+        from tests.browser.devtools import DevTools
+
+        tools = DevTools(self.driver)
+        [pid] = [process["id"] for process in tools.send("SystemInfo.getProcessInfo")["processInfo"]
+                 if process["type"] == "browser"]
+        tools.close()
+        os.kill(pid, signal.SIGKILL)
+        self.driver.service.stop()  # chromedriver, whose session died with its browser; it reaps the process
+        self.driver = None
+
+    def quit(self) -> None:
+        if self.driver is not None:
+            self.driver.quit()
+            self.driver = None
+
+
+@pytest.fixture
+def restartable_chromium():
+    need_chromium()
+    profile = tempfile.mkdtemp(prefix="muster-phone-")
+    phone = RestartableChromium(profile)
+    try:
+        yield phone
+    finally:
+        phone.quit()
         shutil.rmtree(profile, ignore_errors=True)
 
 
@@ -162,3 +216,17 @@ def window(chromium):
     """Resize the one browser of the session, and give the next test its desktop back."""
     yield lambda size: chromium.set_window_size(*size)
     chromium.set_window_size(*DESKTOP)
+
+
+@pytest.fixture
+def shipped_report_types(db):
+    """The report types migration reports.0002 ships, as on a fresh install: the flush after a transactional test
+    empties their tables with the rest."""
+    shipped = importlib.import_module("reports.migrations.0002_report_types")
+    for spec in shipped.TYPES:
+        report_type, _ = ReportType.objects.get_or_create(slug=spec["slug"], defaults={"name": spec["name"]})
+        ReportTypeVersion.objects.get_or_create(report_type=report_type, number=1, defaults={
+            "schema": spec["schema"], "promoted_fields": spec["promoted_fields"],
+            "grading_field": spec["grading_field"], "summary_fields": spec["summary_fields"],
+            "published_at": timezone.now()})
+    return {spec["slug"]: spec for spec in shipped.TYPES}

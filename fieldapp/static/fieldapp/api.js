@@ -26,20 +26,23 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
-export async function api(path, { method = "GET", body, auth = true } = {}) {
+/* A FormData body goes as multipart (a report's photo); `blob: true` answers a file as a Blob. */
+export async function api(path, { method = "GET", body, auth = true, blob = false } = {}) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (auth && token) headers.Authorization = `Token ${token}`;
   let response;
   try {
     response = await fetch(BASE + path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, body: body === undefined || form ? body : JSON.stringify(body),
       cache: "no-store", credentials: "omit", // the token is the login; no cookie, nothing kept by the HTTP cache
     });
   } catch {
     throw new Offline("No connection to Muster.");
   }
   if (response.status === 204) return null;
+  if (blob && response.ok) return response.blob();
   const data = await response.json().catch(() => ({}));
   if (response.ok) return data;
   if (response.status === 401 && auth && token) onSignedOut();

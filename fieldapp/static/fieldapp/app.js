@@ -3,6 +3,7 @@
 import { html, render } from "./html.js";
 import * as outbox from "./outbox.js";
 import * as push from "./push.js";
+import * as reports from "./reports.js";
 import { useRoute } from "./router.js";
 import * as session from "./session.js";
 import * as store from "./store.js";
@@ -11,18 +12,22 @@ import { CalloutScreen } from "./screens/callout.js";
 import { CalloutList } from "./screens/callouts.js";
 import { Device } from "./screens/device.js";
 import { Enrol } from "./screens/enrol.js";
-import { Circulations, Reports } from "./screens/later.js";
+import { CirculatedReport, Circulations } from "./screens/circulations.js";
+import { ReportScreen } from "./screens/report_form.js";
+import { Reports } from "./screens/reports.js";
 import { ChoosePin, Unlock } from "./screens/pin.js";
 import { useSession } from "./ui.js";
 
 const root = document.documentElement;
 
 function Routed() {
-  const [section, id] = useRoute();
+  const [section, id, mode] = useRoute();
   if (section === "callouts" && id) return html`<${CalloutScreen} id=${id} key=${id} />`;
   if (section === "availability") return html`<${Availability} />`;
   if (section === "device") return html`<${Device} />`;
+  if (section === "reports" && id) return html`<${ReportScreen} id=${id} mode=${mode} key=${`${id}/${mode}`} />`;
   if (section === "reports") return html`<${Reports} />`;
+  if (section === "circulations" && id) return html`<${CirculatedReport} id=${id} key=${id} />`;
   if (section === "circulations") return html`<${Circulations} />`;
   return html`<${CalloutList} />`;
 }
@@ -56,5 +61,6 @@ session.onUnlocked(() => {
   navigator.storage?.persist?.(); // asks the browser not to evict unsent answers and drafts
 });
 outbox.start();
+reports.startOutbox();
 render(html`<${App} />`, document.getElementById("app"));
 session.start();
