@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -176,6 +177,14 @@ def browser(chromium, live_server):
     errors = page.console_errors()
     chromium.get("about:blank")  # a live page stops polling before this test's rows are flushed
     assert not errors, "errors in the browser's console:\n" + "\n".join(errors)
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Each test starts with no request counted against a rate limit, as it starts with no rows: the live server
+    keeps one cache for the session, and the enrolments of earlier tests are not this test's (the limits are
+    tested on their own in tests/api)."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
