@@ -239,8 +239,12 @@ def worker_registration(devtools, base_url: str) -> tuple[str, str]:
 def deliver_push(devtools, base_url: str, payload: dict) -> None:
     """The push as the push service hands it to the browser: straight to the service worker's push event."""
     page, registration = worker_registration(devtools, base_url)
-    # A worker (re)started while DevTools watches its registration can wait for a debugger before it runs anything,
-    # the push event included: attached to it, it is told to run.
+    # The worker started and running first: one (re)started while DevTools watches its registration can wait for a
+    # debugger before it runs anything, the push event included, so once attached it is told to run.
+    devtools.send("ServiceWorker.startWorker", {"scopeURL": f"{base_url}/app/"}, session=page)
+    devtools.event("ServiceWorker.workerVersionUpdated", lambda params: any(
+        version["registrationId"] == registration and version["runningStatus"] == "running"
+        and version["status"] == "activated" for version in params["versions"]))
     devtools.send("Runtime.runIfWaitingForDebugger", session=devtools.attach("service_worker", "/app/sw.js"))
     devtools.send("ServiceWorker.deliverPushMessage", {"origin": f"{base_url}/", "registrationId": registration,
                                                        "data": json.dumps(payload)}, session=page)

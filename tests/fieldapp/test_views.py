@@ -35,6 +35,9 @@ def test_the_shell_page_runs_only_its_own_files_under_the_usual_policy(client):
     assert '<script type="module" src="/static/fieldapp/app.js"></script>' in page
     assert '<link rel="manifest" href="/app/manifest.webmanifest">' in page
     assert "no-cache" in response.headers["Cache-Control"]
+    # Every module asked for at once, not one import after another.
+    assert '<link rel="modulepreload" href="/static/fieldapp/screens/callout.js">' in page
+    assert '<link rel="modulepreload" href="/static/fieldapp/vendor/htm-3.1.1-preact-standalone.module.js">' in page
 
 
 def test_the_manifest_installs_the_app_at_app_with_its_icons(client):

@@ -10,7 +10,7 @@ import { answerText } from "./callouts.js";
 
 const ETAS = [5, 10, 15, 20, 30, 45, 60];
 const POLL_MS = 5000;
-const STATES = { active: "Active", filled: "Filled", exhausted: "Everyone alerted, still short",
+const STATES = { active: "Active", filled: "Filled", exhausted: "All lists alerted",
   cancelled: "Cancelled", closed: "Closed" };
 
 async function loadCallout(id, setData, setError) {
