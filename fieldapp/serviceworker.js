@@ -122,8 +122,9 @@ async function openApp(url) {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const open = windows.find((client) => new URL(client.url).pathname.startsWith(SCOPE));
   if (!open) return self.clients.openWindow(target);
-  await open.focus();
   open.postMessage({ type: "open", url: target });
+  // Told where to go first: a browser that refuses to bring the window forward still leaves it at the callout.
+  return open.focus().catch(() => undefined);
 }
 
 /* Background Sync (Chromium): the phone is back online while field reports wait on it (reports.js registers the tag

@@ -191,6 +191,9 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     worker_ready(driver)
     signal(driver, on=True)
     wait(driver, 20).until(card_says("Circulated at", report_id))
+    # The photo goes after its report, and the card says so until it has ("· 1 photo to send").
+    wait(driver, 20).until(lambda d: card_says("Circulated at", report_id)(d)
+                           and not card_says("to send", report_id)(d))
     network_errors_only(driver)
 
     report = Report.objects.get()
