@@ -192,6 +192,7 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     worker_ready(driver)
     signal(driver, on=True)
     wait(driver, 20).until(card_says("Circulated at", report_id))
+    wait(driver, 10).until(lambda d: "photo to send" not in report_card(d, report_id).text)  # the photo follows
     network_errors_only(driver)
 
     report = Report.objects.get()
