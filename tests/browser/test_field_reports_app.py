@@ -399,6 +399,16 @@ def worker_notifications(devtools) -> list[dict]:
                                      "title: n.title, body: n.body, tag: n.tag, url: n.data.url})))")
 
 
+def app_windows(devtools) -> int:
+    """The app's pages the service worker can reach (none when the worker is not even running)."""
+    try:
+        worker = devtools.attach("service_worker", "/app/sw.js")
+    except LookupError:
+        return 0
+    return devtools.evaluate(worker, "self.clients.matchAll({type: 'window', includeUncontrolled: true})"
+                                     ".then((windows) => windows.length)")
+
+
 def background_sync(devtools, base_url: str) -> None:
     """The browser's Background Sync firing for the reports' tag, as when the phone is back online."""
     page = devtools.attach("page", "")
@@ -455,6 +465,7 @@ def test_background_sync_sends_from_the_open_app_and_asks_to_open_a_closed_one(a
     wait(driver, 10).until(card_says("Waiting for signal", second))
     network_errors_only(driver)
     closed(driver, devtools, app.base_url)
+    wait(driver, 10).until(lambda d: app_windows(devtools) == 0)  # gone for the worker too (it is slower under load)
 
     background_sync(devtools, app.base_url)
     wait(driver, 10).until(lambda d: worker_notifications(devtools))
