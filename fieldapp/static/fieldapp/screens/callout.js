@@ -76,7 +76,7 @@ function Answer({ callout }) {
   return html`<section aria-labelledby="accept-heading" class="answer-box">
     <h2 id="accept-heading">Accept: I can be there in</h2>
     <div class="etas">${ETAS.map((eta) => html`
-      <button type="button" class="accept" aria-label=${`Accept, there in ${eta} minutes`}
+      <button type="button" class="accept" aria-label=${`Accept, there in ${eta} min`}
         onClick=${() => accept(eta)}><span class="eta">${eta}</span> min</button>`)}</div>
     ${declining ? html`<form class="stack" onSubmit=${decline}>
         <label for="reason">Reason (optional)</label>
