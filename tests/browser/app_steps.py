@@ -1,16 +1,43 @@
-"""Steps and looks for the field app's browser tests: a fresh phone, enrolment, the PIN, what IndexedDB holds, the
-service worker's notifications, and the phone's screen size."""
+"""Steps and looks for the field app's browser tests: a fresh phone and its officer, enrolment, the PIN, moving
+between screens, the signal, what IndexedDB holds, the service worker's notifications, the phone's screen size and
+what a person with a screen reader or in the dark gets (axe-core)."""
 
 from contextlib import contextmanager
 
+from django.contrib.auth.models import Group
 from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 
+from tests.browser.accessibility import accessibility_problems
 from tests.browser.console_steps import PASSWORD, wait
+from tests.factories import make_person
 
 PIN = "246810"
 PHONE_SCREEN = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+ONLINE = {**OFFLINE, "offline": False}
+# Brixton, where the README's walk-through stands, as the phone's GPS gives it.
+BRIXTON = {"latitude": 51.4613, "longitude": -0.1145, "accuracy": 12}
+
+
+def field_officer(name: str):
+    """A responder with a login, a password and an authenticator app, as enrolment asks for."""
+    person = make_person(name, rank="PC")
+    person.user.set_password(PASSWORD)
+    person.user.save()
+    person.user.groups.add(Group.objects.get(name="Responders"))
+    person.authenticator = TOTPDevice.objects.create(user=person.user, name=f"{name}'s authenticator")
+    return person
+
+
+def phone_for(driver, base_url: str, position: dict = BRIXTON) -> None:
+    """The browser as the officer's phone: location allowed and where the GPS puts it; notifications allowed (as
+    after the officer's tap on the app's button)."""
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": base_url,
+                                                        "permissions": ["geolocation", "notifications"]})
+    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", position)
 
 
 def forget_the_site(driver, base_url: str) -> None:
@@ -72,6 +99,60 @@ def enter_pin(driver, pin: str) -> None:
     field.clear()
     field.send_keys(pin)
     submit(driver)
+
+
+def enrolled(browser, person):
+    """Enrolled with the second factor and a PIN: the app open (on its callouts) and its service worker running."""
+    driver = open_app(browser)
+    fill_enrolment(driver, person.user, person.authenticator)
+    submit(driver)
+    choose_pin(driver)
+    wait(driver, 15).until(screen_is("Callouts"))
+    worker_ready(driver)
+    return driver
+
+
+def to(driver, route: str, title: str) -> None:
+    """A screen of the app by its route (#/...), as a link in it goes there: no reload, so the app stays unlocked."""
+    driver.execute_script("location.hash = arguments[0];", f"#/{route}")
+    wait(driver, 10).until(screen_is(title))
+
+
+def signal(driver, *, on: bool, devtools=None) -> None:
+    """The phone's signal gone or back (DevTools network emulation). Chromium applies the emulation only where the
+    Network domain is enabled in the same DevTools session (it let every request through without: checked on
+    Chromium 156), and only for that session's target.
+
+    With ``devtools`` (a connection of our own, tests/browser/devtools.py) the page and its service worker lose the
+    signal, as a phone's whole browser does; without, the page alone, through chromedriver's session, which lives
+    on when the test's own connections cannot (a killed and restarted browser).
+    """
+    if devtools is None:
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE if on else OFFLINE)
+        if on:
+            driver.execute_script("dispatchEvent(new Event('online'));")
+        return
+    # Back on, the worker first: the page's `online` event (which the browser fires) sends what waited, through it.
+    targets = (("page", "/app/"), ("service_worker", "/app/sw.js"))
+    for kind, url in reversed(targets) if on else targets:
+        target = devtools.attach(kind, url)
+        devtools.send("Network.enable", session=target)
+        devtools.send("Network.emulateNetworkConditions", ONLINE if on else OFFLINE, session=target)
+
+
+def network_errors_only(browser, *expected: str) -> None:
+    """The console while the phone had no signal: every error is a request that could not go out (or one of the
+    ``expected`` answers the browser logs, such as "status of 409"), nothing else."""
+    errors = browser.console_errors()
+    allowed = ("net::ERR_INTERNET_DISCONNECTED", *expected)
+    assert all(any(text in error for text in allowed) for error in errors), errors
+
+
+def server_refusals_only(browser, status: int) -> None:
+    """The console after answers the test expects: the browser logs each 4xx, and nothing else is there."""
+    errors = browser.console_errors()
+    assert errors and all(f"the server responded with a status of {status}" in error for error in errors), errors
 
 
 def problem(driver) -> str:
@@ -157,3 +238,18 @@ def small_targets(driver) -> list[str]:
 def overflow(driver) -> int:
     """How far the app runs off the side of the screen."""
     return driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth;")
+
+
+def fits_a_phone(browser) -> None:
+    """What is on the screen, at a phone's size: every target 44 pixels or more, nothing off the side, and no WCAG
+    2.2 AA problem in the light theme or the dark one (the phone's setting, which the app follows)."""
+    driver = browser.driver
+    with phone_screen(driver):
+        assert (small_targets(driver), overflow(driver)) == ([], 0)
+        for scheme in ("light", "dark"):
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+            try:
+                assert accessibility_problems(browser) == [], f"{heading(driver)}, {scheme} theme"
+            finally:
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})

@@ -26,7 +26,9 @@ from django.utils import timezone
 
 from callouts.models import Heartbeat
 from reports.models import ReportType, ReportTypeVersion
+from tests.browser import app_steps
 from tests.browser.console_steps import DESKTOP
+from tests.browser.devtools import DevTools
 from tests.factories import login_verified
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -239,3 +241,24 @@ def shipped_report_types(db):
             "grading_field": spec["grading_field"], "summary_fields": spec["summary_fields"],
             "published_at": timezone.now()})
     return {spec["slug"]: spec for spec in shipped.TYPES}
+
+
+@pytest.fixture
+def app(browser, chromium):
+    """The session's browser as an officer's phone that never opened Muster, standing in Brixton, with location and
+    notifications allowed."""
+    app_steps.forget_the_site(chromium, browser.base_url)
+    app_steps.phone_for(chromium, browser.base_url)
+    yield browser
+    app_steps.signal(chromium, on=True)
+    app_steps.forget_the_site(chromium, browser.base_url)
+    chromium.execute_cdp_cmd("Browser.resetPermissions", {})
+    chromium.execute_cdp_cmd("Emulation.clearGeolocationOverride", {})
+
+
+@pytest.fixture
+def devtools(chromium):
+    """A DevTools connection of the test's own to the session's browser (tests/browser/devtools.py)."""
+    tools = DevTools(chromium)
+    yield tools
+    tools.close()

@@ -1,82 +1,16 @@
-"""Steps for the field app's reports in a browser: an officer with an authenticator, the phone enrolled and unlocked
-(through app_steps), moving between screens, filling a form drawn from a report type's schema, photos, signal."""
+"""Steps for the field app's reports in a browser (the phone, its officer and the screens are app_steps'): opening a
+form, filling one drawn from a report type's schema, photos, and the outbox's cards."""
 
 import base64
 from pathlib import Path
 
-from django.contrib.auth.models import Group
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.app_steps import choose_pin, fill_enrolment, open_app, screen_is, submit, worker_ready
-from tests.browser.console_steps import PASSWORD, wait
-from tests.factories import make_person
-
-OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
-ONLINE = {**OFFLINE, "offline": False}
-# Brixton, where the README's walk-through stands, as the phone's GPS gives it.
-BRIXTON = {"latitude": 51.4613, "longitude": -0.1145, "accuracy": 12}
-
-
-def field_officer(name: str):
-    """A responder with a login, a password and an authenticator app, as enrolment asks for."""
-    person = make_person(name, rank="PC")
-    person.user.set_password(PASSWORD)
-    person.user.save()
-    person.user.groups.add(Group.objects.get(name="Responders"))
-    person.authenticator = TOTPDevice.objects.create(user=person.user, name=f"{name}'s authenticator")
-    return person
-
-
-def phone_for(driver, base_url: str, position: dict = BRIXTON) -> None:
-    """The browser as the officer's phone: location allowed and where the GPS puts it; notifications allowed."""
-    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": base_url,
-                                                        "permissions": ["geolocation", "notifications"]})
-    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", position)
-
-
-def enrolled(browser, person):
-    """Enrolled with the second factor and a PIN: the app open (on its callouts) and its service worker running."""
-    driver = open_app(browser)
-    fill_enrolment(driver, person.user, person.authenticator)
-    submit(driver)
-    choose_pin(driver)
-    wait(driver, 15).until(screen_is("Callouts"))
-    worker_ready(driver)
-    return driver
-
-
-def to(driver, route: str, title: str) -> None:
-    """A screen of the app by its route (#/...), as a link in it goes there: no reload, so the app stays unlocked."""
-    driver.execute_script("location.hash = arguments[0];", f"#/{route}")
-    wait(driver, 10).until(screen_is(title))
-
-
-def signal(driver, on: bool) -> None:
-    """The page's network cut or given back (DevTools network emulation); back on, the phone's `online` event.
-    Chromium applies the emulation only with the Network domain enabled in the same session (it let every request
-    through without: checked on Chromium 156)."""
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE if on else OFFLINE)
-    if on:
-        driver.execute_script("dispatchEvent(new Event('online'));")
-
-
-def network_errors_only(driver, *expected: str) -> None:
-    """The console while the phone had no signal: every error is a request that could not go out (or one of the
-    ``expected`` answers the browser logs, such as "status of 409"), nothing else."""
-    errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-    allowed = ("net::ERR_INTERNET_DISCONNECTED", *expected)
-    assert all(any(text in error for text in allowed) for error in errors), errors
-
-
-def server_refusals_only(driver, status: int) -> None:
-    """The console after answers the test expects: the browser logs each 4xx, and nothing else is there."""
-    errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-    assert errors and all(f"the server responded with a status of {status}" in error for error in errors), errors
+from tests.browser.app_steps import screen_is, to
+from tests.browser.console_steps import wait
 
 
 def new_report(driver, type_name: str) -> None:

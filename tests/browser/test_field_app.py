@@ -5,10 +5,8 @@ answered, answers given without signal, availability, and the shell opening offl
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 
@@ -18,11 +16,13 @@ from tests.browser.app_steps import (
     PIN,
     advance_clock,
     choose_pin,
+    enrolled,
     enter_pin,
+    field_officer,
     fill_enrolment,
-    forget_the_site,
     heading,
     indexeddb_records,
+    network_errors_only,
     notifications,
     open_app,
     overflow,
@@ -30,13 +30,13 @@ from tests.browser.app_steps import (
     problem,
     problem_says,
     screen_is,
+    signal,
     small_targets,
     submit,
-    worker_ready,
+    to,
 )
-from tests.browser.console_steps import PASSWORD, wait
-from tests.browser.devtools import DevTools
-from tests.factories import add_member, make_person, make_unit
+from tests.browser.console_steps import wait
+from tests.factories import add_member, make_unit
 from tests.push_double import subscribe_browser
 from units.models import ContactMethod, Device, FixedRule, Unavailability
 
@@ -45,26 +45,6 @@ from units.models import ContactMethod, Device, FixedRule, Unavailability
 pytestmark = pytest.mark.usefixtures("eager_tasks", "timers_running", "vapid")
 
 MESSAGE = "Armed suspect seen at Kennington Park. RV Kennington police station, north yard."
-OFFLINE = {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
-ONLINE = {**OFFLINE, "offline": False}
-
-
-@pytest.fixture
-def app(browser, chromium):
-    """The browser as a phone that never opened Muster, with notifications allowed (as after the officer's tap)."""
-    forget_the_site(chromium, browser.base_url)
-    chromium.execute_cdp_cmd("Browser.grantPermissions", {"origin": browser.base_url,
-                                                          "permissions": ["notifications"]})
-    yield browser
-    forget_the_site(chromium, browser.base_url)
-    chromium.execute_cdp_cmd("Browser.resetPermissions", {})
-
-
-@pytest.fixture
-def devtools(chromium):
-    tools = DevTools(chromium)
-    yield tools
-    tools.close()
 
 
 @pytest.fixture
@@ -77,13 +57,9 @@ def tsu(db):
 
 def officer(unit, name):
     """A responder always on the unit's primary list, with an authenticator app."""
-    person = make_person(name, rank="PC")
-    person.user.set_password(PASSWORD)
-    person.user.save()
-    person.user.groups.add(Group.objects.get(name="Responders"))
+    person = field_officer(name)
     add_member(unit, person)
     FixedRule.objects.create(tier=unit.tiers.get(position=1), person=person)
-    person.authenticator = TOTPDevice.objects.create(user=person.user, name=f"{name}'s authenticator")
     return person
 
 
@@ -99,40 +75,6 @@ def alex(tsu):
 
 def launch(unit, dispatcher) -> Callout:
     return callout_launch(unit=unit, actor=dispatcher, message=MESSAGE, incident_ref="CAD-2026-0412")
-
-
-def enrolled(app, person):
-    """Enrolled with the second factor and a PIN chosen: the app open on its callouts."""
-    driver = open_app(app)
-    fill_enrolment(driver, person.user, person.authenticator)
-    submit(driver)
-    choose_pin(driver)
-    wait(driver, 15).until(screen_is("Callouts"))
-    worker_ready(driver)
-    return driver
-
-
-def go(driver, route: str, title: str):
-    """A route of the app (#/...), as a link inside it would: the page is not reloaded, so the app stays unlocked."""
-    driver.execute_script("location.hash = arguments[0];", f"#/{route}")
-    wait(driver, 10).until(screen_is(title))
-
-
-def signal(driver, devtools, *, on: bool) -> None:
-    """The phone's signal gone or back, for the app's page and its service worker (each its own DevTools target;
-    the emulation holds only where the Network domain is enabled)."""
-    # Back on, the worker first: the page's `online` event sends what waited, through the worker.
-    targets = (("page", "/app/"), ("service_worker", "/app/sw.js"))
-    for kind, url in reversed(targets) if on else targets:
-        target = devtools.attach(kind, url)
-        devtools.send("Network.enable", session=target)
-        devtools.send("Network.emulateNetworkConditions", ONLINE if on else OFFLINE, session=target)
-
-
-def network_errors_only(driver) -> None:
-    """The console while the phone had no signal: every error is a request that could not go out, nothing else."""
-    errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-    assert all("net::ERR_INTERNET_DISCONNECTED" in error for error in errors), errors
 
 
 def test_an_officer_enrols_with_the_second_factor_chooses_a_pin_and_unlocks_after_the_idle_lock(app, priya,
@@ -156,7 +98,7 @@ def test_an_officer_enrols_with_the_second_factor_chooses_a_pin_and_unlocks_afte
 
     device = Device.objects.get(user=priya.user)
     assert (device.platform, device.name, device.revoked_at) == ("web", "Web browser", None)
-    go(driver, "device", "This device")
+    to(driver, "device", "This device")
     assert "Muster locks after 2 minutes without use." in driver.find_element(By.TAG_NAME, "main").text
 
     advance_clock(driver, 2 * 60 + 1)  # two minutes without a tap or a key
@@ -200,10 +142,10 @@ def test_indexeddb_holds_no_plaintext_of_the_token_or_of_an_answer_waiting_for_s
     token = json.loads(body["body"])["token"]
     choose_pin(driver)
     wait(driver, 15).until(screen_is("Callouts"))
-    go(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
+    to(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
     wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "callout-message"), MESSAGE))
 
-    signal(driver, devtools, on=False)
+    signal(driver, on=False, devtools=devtools)
     driver.find_element(By.CSS_SELECTOR, "button.decline").click()
     driver.find_element(By.ID, "reason").send_keys("Giving evidence at Southwark Crown Court")
     driver.find_element(By.CSS_SELECTOR, "form button.decline").click()
@@ -217,10 +159,10 @@ def test_indexeddb_holds_no_plaintext_of_the_token_or_of_an_answer_waiting_for_s
     for secret in (token, token[:8], "Southwark", "Kennington", "Tactical Support Unit", "Priya", "CAD-2026"):
         assert secret not in stored
 
-    signal(driver, devtools, on=True)  # the browser's `online` event follows
+    signal(driver, on=True, devtools=devtools)  # the browser's `online` event follows
     wait(driver, 15).until(shown.invisibility_of_element_located((By.CSS_SELECTOR, ".waiting")))
     assert driver.find_element(By.ID, "my-answer").text.startswith("Declined\nat ")
-    network_errors_only(driver)
+    network_errors_only(app)
     recipient = callout.recipients.get(person=priya)
     assert (recipient.response, recipient.note, recipient.response_channel) == (
         "decline", "Giving evidence at Southwark Crown Court", "app")
@@ -284,7 +226,7 @@ def test_a_callout_push_shows_a_notification_and_an_accept_with_eta_reaches_the_
         "requireInteraction": True, "actions": ["Accept", "Decline"]}
 
     # A tap opens the app at the notification's address.
-    go(driver, notification["data"]["url"].split("#/")[1], "Tactical Support Unit")
+    to(driver, notification["data"]["url"].split("#/")[1], "Tactical Support Unit")
     wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "callout-message"), MESSAGE))
     main = driver.find_element(By.TAG_NAME, "main").text
     assert "Incident\nCAD-2026-0412" in main and "My answer\nNot answered" in main
@@ -293,7 +235,7 @@ def test_a_callout_push_shows_a_notification_and_an_accept_with_eta_reaches_the_
     with phone_screen(driver):
         assert (small_targets(driver), overflow(driver)) == ([], 0)
         app.screenshot("app-callout-phone.png")
-        driver.find_element(By.CSS_SELECTOR, "button[aria-label='Accept, there in 10 minutes']").click()
+        driver.find_element(By.CSS_SELECTOR, "button[aria-label='Accept, there in 10 min']").click()
         wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "my-answer"), "Accepted · ETA 10 min"))
 
     app.log_in(client, dispatcher)
@@ -305,7 +247,7 @@ def test_a_callout_push_shows_a_notification_and_an_accept_with_eta_reaches_the_
 
 def test_an_officer_sees_their_shifts_and_feed_and_books_themselves_unavailable(app, priya):
     driver = enrolled(app, priya)
-    go(driver, "availability", "My availability")
+    to(driver, "availability", "My availability")
     shifts = wait(driver, 10).until(shown.visibility_of_element_located(
         (By.CSS_SELECTOR, "[aria-labelledby=shifts-heading] li")))
     assert shifts.text.startswith("Now – ") and shifts.text.endswith("Tactical Support Unit · Primary")
@@ -335,13 +277,13 @@ def test_an_officer_sees_their_shifts_and_feed_and_books_themselves_unavailable(
 def test_every_screen_opens_without_signal(app, devtools, priya, tsu, dispatcher):
     callout = launch(tsu, dispatcher)
     driver = enrolled(app, priya)
-    go(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
+    to(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
     wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "callout-message"), MESSAGE))
-    go(driver, "availability", "My availability")
+    to(driver, "availability", "My availability")
     wait(driver, 10).until(shown.visibility_of_element_located((By.ID, "shifts-heading")))
 
-    go(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
-    signal(driver, devtools, on=False)
+    to(driver, f"callouts/{callout.pk}", "Tactical Support Unit")
+    signal(driver, on=False, devtools=devtools)
     driver.refresh()  # the app opened again, without signal
     wait(driver, 15).until(screen_is("Muster is locked"))
     assert driver.execute_async_script("fetch('/api/v1/app-config/').then(() => arguments[0]('answered'), "
@@ -351,12 +293,12 @@ def test_every_screen_opens_without_signal(app, devtools, priya, tsu, dispatcher
     assert driver.find_element(By.CSS_SELECTOR, "main .offline").text == "No connection: showing what was saved."
     for route, title in (("callouts", "Callouts"), ("availability", "My availability"), ("device", "This device"),
                          ("reports", "Field reports"), ("circulations", "Circulated to me")):
-        go(driver, route, title)
+        to(driver, route, title)
         if route == "availability":
             shifts = wait(driver, 10).until(shown.visibility_of_element_located(
                 (By.CSS_SELECTOR, "[aria-labelledby=shifts-heading] li")))
             assert shifts.text.endswith("Tactical Support Unit · Primary")
-    network_errors_only(driver)
+    network_errors_only(app)
 
 
 def test_accept_on_the_notification_answers_through_the_pushs_own_link(app, devtools, priya, priyas_browser,

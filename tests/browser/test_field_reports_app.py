@@ -27,39 +27,37 @@ from reports.models import (
 from reports.schemas import validation_errors
 from reports.services.filing import Place, attachment_add, report_amend, report_submit
 from tests.browser.app_steps import (
+    OFFLINE,
+    ONLINE,
     PIN,
+    enrolled,
     enter_pin,
-    forget_the_site,
+    field_officer,
     indexeddb_records,
+    network_errors_only,
+    phone_for,
     phone_screen,
     screen_is,
+    server_refusals_only,
+    signal,
+    to,
     worker_ready,
 )
 from tests.browser.conftest import Browser
 from tests.browser.console_steps import wait
-from tests.browser.devtools import DevTools
 from tests.browser.report_steps import (
-    OFFLINE,
-    ONLINE,
     add_entry,
     camera_photo,
     card_says,
     choose,
     click,
     empty,
-    enrolled,
     field,
-    field_officer,
     fill,
-    network_errors_only,
     new_report,
     now_button,
-    phone_for,
     report_card,
-    server_refusals_only,
     set_input,
-    signal,
-    to,
     type_into,
 )
 from tests.factories import add_member, make_unit
@@ -98,13 +96,6 @@ def brixton(db):
 @pytest.fixture
 def alex(db):
     return field_officer("Alex Morgan")
-
-
-@pytest.fixture
-def devtools(chromium):
-    tools = DevTools(chromium)
-    yield tools
-    tools.close()
 
 
 @pytest.fixture
@@ -168,7 +159,7 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     with phone_screen(driver):
         driver.execute_script("scrollTo(0, 0);")
         phone.screenshot("app-report-form.png")
-    network_errors_only(driver)
+    network_errors_only(phone)
 
     # Killed with the draft half-way: it comes back as typed, with its photo and position.
     driver = restarted(restartable_chromium, phone, f"reports/{report_id}", "Missing person")
@@ -183,7 +174,7 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     wait(driver, 10).until(card_says("Waiting for signal: saved on this phone", report_id))
     with phone_screen(driver):
         phone.screenshot("app-reports-outbox.png")
-    network_errors_only(driver)
+    network_errors_only(phone)
     assert not Report.objects.exists()
 
     # Killed again with the report in the outbox; opened without signal, then signal comes back.
@@ -193,7 +184,7 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     signal(driver, on=True)
     wait(driver, 20).until(card_says("Circulated at", report_id))
     wait(driver, 10).until(lambda d: "photo to send" not in report_card(d, report_id).text)  # the photo follows
-    network_errors_only(driver)
+    network_errors_only(phone)
 
     report = Report.objects.get()
     assert str(report.pk) == report_id
@@ -213,18 +204,6 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
 
 
 # ---- with the session's browser (its console is checked after each test) -------------------------------------
-
-
-@pytest.fixture
-def app(browser, chromium):
-    """The session's browser as a phone that never opened Muster, standing in Brixton."""
-    forget_the_site(chromium, browser.base_url)
-    phone_for(chromium, browser.base_url)
-    yield browser
-    signal(chromium, on=True)
-    forget_the_site(chromium, browser.base_url)
-    chromium.execute_cdp_cmd("Browser.resetPermissions", {})
-    chromium.execute_cdp_cmd("Emulation.clearGeolocationOverride", {})
 
 
 def sent(driver) -> str:
@@ -291,7 +270,7 @@ def test_what_the_server_refuses_is_shown_on_its_field(app, alex, brixton):
     empty(area)
     sent(driver)
     wait(driver, 10).until(card_says("Circulated at", report_id))
-    server_refusals_only(driver, 400)
+    server_refusals_only(app, 400)
     report = Report.objects.get()
     assert (report.type_version.number, report.data["age"], report.area) == (2, 19, brixton)
 
@@ -321,7 +300,7 @@ def test_a_submission_whose_answer_was_lost_then_changed_shows_what_differs_and_
     sent(driver)
     signal(driver, on=True)
     wait(driver, 10).until(card_says("Differs from the copy on the system", report_id))
-    network_errors_only(driver, "net::ERR_CONNECTION_RESET", "status of 409")
+    network_errors_only(app, "net::ERR_CONNECTION_RESET", "status of 409")
 
     click(driver, report_card(driver, report_id))
     table = wait(driver, 10).until(shown.presence_of_element_located((By.CSS_SELECTOR, "table.differences")))
@@ -389,7 +368,7 @@ def test_an_officer_amends_a_report_on_the_system_with_a_reason(app, alex, brixt
     wait(driver, 10).until(shown.text_to_be_present_in_element((By.CSS_SELECTOR, "main .facts"), "version 3"))
     assert driver.find_element(By.CSS_SELECTOR, "dd[data-path=clothing]").text == "Navy school coat"
     assert Report.objects.get().version == 3
-    network_errors_only(driver, "status of 409")
+    network_errors_only(app, "status of 409")
 
 
 def worker_notifications(devtools) -> list[dict]:
@@ -453,7 +432,7 @@ def test_background_sync_sends_from_the_open_app_and_asks_to_open_a_closed_one(a
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", ONLINE)
     background_sync(devtools, app.base_url)
     wait(driver, 10).until(card_says("Circulated at", first))
-    network_errors_only(driver)
+    network_errors_only(app)
 
     signal(driver, on=False)
     new_report(driver, "Welfare concern")
@@ -463,7 +442,7 @@ def test_background_sync_sends_from_the_open_app_and_asks_to_open_a_closed_one(a
     choose(driver, "urgency", 1)
     second = sent(driver)
     wait(driver, 10).until(card_says("Waiting for signal", second))
-    network_errors_only(driver)
+    network_errors_only(app)
     closed(driver, devtools, app.base_url)
     wait(driver, 10).until(lambda d: app_windows(devtools) == 0)  # gone for the worker too (it is slower under load)
 
