@@ -223,13 +223,17 @@ def advance_clock(driver, seconds: float) -> None:
 
 
 def small_targets(driver) -> list[str]:
-    """What there is to tap in the app (links, buttons, fields) that is less than 44 pixels tall or wide."""
+    """What there is to tap in the app (links, buttons, fields) that is less than 44 pixels tall or wide. A radio
+    button, a checkbox or a file picker is tapped through its label (the whole row, or the button the picker hides
+    behind), so its label is what is measured."""
     return driver.execute_script("""
         const small = [];
         document.querySelectorAll("#app a, #app button, #app input, #app select").forEach((element) => {
-          const box = element.getBoundingClientRect();
+          const byLabel = ["radio", "checkbox", "file"].includes(element.type) && element.labels.length;
+          const target = byLabel ? element.labels[0] : element;
+          const box = target.getBoundingClientRect();
           if (box.width && (box.height < 44 || box.width < 44)) {
-            small.push(`${element.outerHTML.slice(0, 80)} ${box.width}x${box.height}`);
+            small.push(`${target.outerHTML.slice(0, 80)} ${box.width}x${box.height}`);
           }
         });
         return small;""")
@@ -240,16 +244,31 @@ def overflow(driver) -> int:
     return driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth;")
 
 
-def fits_a_phone(browser) -> None:
-    """What is on the screen, at a phone's size: every target 44 pixels or more, nothing off the side, and no WCAG
-    2.2 AA problem in the light theme or the dark one (the phone's setting, which the app follows)."""
+def dark(driver, on: bool = True) -> None:
+    """The phone's dark theme on or off (the app follows the system's setting, prefers-color-scheme)."""
+    scheme = [{"name": "prefers-color-scheme", "value": "dark"}] if on else []
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": scheme})
+
+
+def looks_right(browser, screenshot: str = "", *, dark_screenshot: bool = False) -> None:
+    """The screen as it is now, on a 390×844 phone: every target 44 pixels or more, nothing off the side, and no
+    WCAG 2.2 AA problem (axe-core) in the light theme or the dark one. With a ``screenshot`` name, the screen saved
+    at a desktop's size as NAME.png and at the phone's as NAME-phone.png (and NAME-phone-dark.png if asked)."""
     driver = browser.driver
+    if screenshot:
+        browser.screenshot(f"{screenshot}.png")
     with phone_screen(driver):
-        assert (small_targets(driver), overflow(driver)) == ([], 0)
-        for scheme in ("light", "dark"):
-            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
-                "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+        driver.execute_script("scrollTo(0, 0);")
+        small, past_the_side = small_targets(driver), overflow(driver)
+        assert (small, past_the_side) == ([], 0), f"{heading(driver)}: {small}, {past_the_side} px off the side"
+        if screenshot:
+            browser.screenshot(f"{screenshot}-phone.png")
+        for theme in ("light", "dark"):
+            dark(driver, theme == "dark")
             try:
-                assert accessibility_problems(browser) == [], f"{heading(driver)}, {scheme} theme"
+                problems = accessibility_problems(browser)
+                assert problems == [], f"{heading(driver)}, {theme} theme: {problems}"
+                if theme == "dark" and dark_screenshot:
+                    browser.screenshot(f"{screenshot}-phone-dark.png")
             finally:
-                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+                dark(driver, False)

@@ -22,16 +22,14 @@ from tests.browser.app_steps import (
     fill_enrolment,
     heading,
     indexeddb_records,
+    looks_right,
     network_errors_only,
     notifications,
     open_app,
-    overflow,
-    phone_screen,
     problem,
     problem_says,
     screen_is,
     signal,
-    small_targets,
     submit,
     to,
 )
@@ -82,27 +80,26 @@ def test_an_officer_enrols_with_the_second_factor_chooses_a_pin_and_unlocks_afte
     settings.APP_LOCK_MINUTES = 2
     driver = open_app(app)
     assert heading(driver) == "Enrol this phone"
-    app.screenshot("app-enrol.png")
-
-    with phone_screen(driver):
-        fill_enrolment(driver, priya.user, priya.authenticator)
-        assert (small_targets(driver), overflow(driver)) == ([], 0)
-        app.screenshot("app-enrol-phone.png")
-        submit(driver)
-        choose_pin(driver, PIN, "246811")
-        wait(driver, 10).until(problem_says("The two PINs are not the same. Enter them again."))
-        choose_pin(driver, "24681", "24681")
-        wait(driver, 10).until(problem_says("The PIN must be at least 6 digits, digits only."))
-        choose_pin(driver, PIN)
-        wait(driver, 15).until(screen_is("Callouts"))
+    fill_enrolment(driver, priya.user, priya.authenticator)
+    looks_right(app, "app-enrol")
+    submit(driver)
+    choose_pin(driver, PIN, "246811")
+    wait(driver, 10).until(problem_says("The two PINs are not the same. Enter them again."))
+    looks_right(app, "app-pin")
+    choose_pin(driver, "24681", "24681")
+    wait(driver, 10).until(problem_says("The PIN must be at least 6 digits, digits only."))
+    choose_pin(driver, PIN)
+    wait(driver, 15).until(screen_is("Callouts"))
 
     device = Device.objects.get(user=priya.user)
     assert (device.platform, device.name, device.revoked_at) == ("web", "Web browser", None)
     to(driver, "device", "This device")
     assert "Muster locks after 2 minutes without use." in driver.find_element(By.TAG_NAME, "main").text
+    looks_right(app, "app-device")
 
     advance_clock(driver, 2 * 60 + 1)  # two minutes without a tap or a key
     wait(driver, 10).until(screen_is("Muster is locked"))
+    looks_right(app, "app-locked")
     enter_pin(driver, PIN)
     wait(driver, 15).until(screen_is("This device"))  # back where the officer was
 
@@ -151,6 +148,7 @@ def test_indexeddb_holds_no_plaintext_of_the_token_or_of_an_answer_waiting_for_s
     driver.find_element(By.CSS_SELECTOR, "form button.decline").click()
     waiting = wait(driver, 10).until(shown.visibility_of_element_located((By.CSS_SELECTOR, ".waiting")))
     assert waiting.text.startswith("Waiting for signal: your answer is saved on this phone")
+    looks_right(app)
 
     records = indexeddb_records(driver)
     assert {(record["store"], record["key"]) for record in records} >= {
@@ -231,12 +229,12 @@ def test_a_callout_push_shows_a_notification_and_an_accept_with_eta_reaches_the_
     main = driver.find_element(By.TAG_NAME, "main").text
     assert "Incident\nCAD-2026-0412" in main and "My answer\nNot answered" in main
     wait(driver, 10).until(lambda d: "PC Alex Morgan\nETA 20 min" in d.find_element(By.TAG_NAME, "main").text)
-    app.screenshot("app-callout.png")
-    with phone_screen(driver):
-        assert (small_targets(driver), overflow(driver)) == ([], 0)
-        app.screenshot("app-callout-phone.png")
-        driver.find_element(By.CSS_SELECTOR, "button[aria-label='Accept, there in 10 min']").click()
-        wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "my-answer"), "Accepted · ETA 10 min"))
+    looks_right(app, "app-callout", dark_screenshot=True)
+    driver.find_element(By.CSS_SELECTOR, "button[aria-label='Accept, there in 10 min']").click()
+    wait(driver, 10).until(shown.text_to_be_present_in_element((By.ID, "my-answer"), "Accepted · ETA 10 min"))
+    to(driver, "callouts", "Callouts")
+    wait(driver, 10).until(shown.text_to_be_present_in_element((By.TAG_NAME, "main"), "Accepted"))
+    looks_right(app, "app-callouts")
 
     app.log_in(client, dispatcher)
     live = app.open(reverse("admin:callouts_callout_live", args=[callout.pk]))
@@ -257,16 +255,14 @@ def test_an_officer_sees_their_shifts_and_feed_and_books_themselves_unavailable(
     driver.find_element(By.XPATH, "//button[normalize-space()='I am unavailable…']").click()
     driver.find_element(By.CSS_SELECTOR, "#kind option[value=court]").click()
     driver.find_element(By.ID, "note").send_keys("Southwark Crown Court")
-    with phone_screen(driver):
-        assert (small_targets(driver), overflow(driver)) == ([], 0)
-        app.screenshot("app-availability-phone.png")
+    looks_right(app)
     submit(driver)
     booked = wait(driver, 10).until(shown.visibility_of_element_located(
         (By.CSS_SELECTOR, "[aria-labelledby=unavailable-heading] li")))
     assert booked.text.startswith("Court until ") and "Southwark Crown Court" in booked.text
     court = Unavailability.objects.get(person=priya)
     assert (court.kind, court.note) == ("court", "Southwark Crown Court")
-    app.screenshot("app-availability.png")
+    looks_right(app, "app-availability")
 
     booked.find_element(By.XPATH, ".//button[normalize-space()='Remove']").click()
     wait(driver, 10).until(shown.text_to_be_present_in_element(

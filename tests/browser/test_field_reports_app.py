@@ -34,9 +34,9 @@ from tests.browser.app_steps import (
     enter_pin,
     field_officer,
     indexeddb_records,
+    looks_right,
     network_errors_only,
     phone_for,
-    phone_screen,
     screen_is,
     server_refusals_only,
     signal,
@@ -156,9 +156,7 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     for secret in [*(text for text in AMY.values() if len(text) > 2), ASTHMA, "Amy", "Brixton", "51.46",
                    "2017-02-14", jpeg[200:232].decode("latin1")]:
         assert secret not in stored, secret
-    with phone_screen(driver):
-        driver.execute_script("scrollTo(0, 0);")
-        phone.screenshot("app-report-form.png")
+    looks_right(phone, "app-report-form")
     network_errors_only(phone)
 
     # Killed with the draft half-way: it comes back as typed, with its photo and position.
@@ -172,8 +170,7 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     click(driver, driver.find_element(By.ID, "send-report"))
     wait(driver, 10).until(screen_is("Field reports"))
     wait(driver, 10).until(card_says("Waiting for signal: saved on this phone", report_id))
-    with phone_screen(driver):
-        phone.screenshot("app-reports-outbox.png")
+    looks_right(phone, "app-reports-outbox")
     network_errors_only(phone)
     assert not Report.objects.exists()
 
@@ -307,8 +304,7 @@ def test_a_submission_whose_answer_was_lost_then_changed_shows_what_differs_and_
     rows = [[cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
             for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
     assert rows == [["Clothing", AMY["clothing"], "Blue raincoat over the school uniform"]]
-    with phone_screen(driver):
-        app.screenshot("app-report-conflict.png")
+    looks_right(app, "app-report-conflict")
     click(driver, driver.find_element(By.ID, "keep-mine"))
     click(driver, driver.find_element(By.ID, "send-mine"))
     assert driver.find_element(By.CSS_SELECTOR, ".conflict form .problem").text.startswith("Say why")
@@ -475,8 +471,7 @@ def test_a_report_circulated_to_me_is_read_in_the_app_and_acknowledged(app, alex
     card = wait(driver, 10).until(shown.presence_of_element_located((By.CSS_SELECTOR, ".circulation")))
     assert card.text.startswith("Missing person\nGrading: High · Brixton\nAmy Clarke, 9, Brixton station")
     assert driver.find_element(By.ID, "to-acknowledge").text == "1 to acknowledge"
-    with phone_screen(driver):
-        app.screenshot("app-circulations.png")
+    looks_right(app, "app-circulations")
     click(driver, card.find_element(By.XPATH, ".//button[normalize-space()='Acknowledge']"))
     wait(driver, 10).until(shown.text_to_be_present_in_element((By.CSS_SELECTOR, ".circulation"), "Acknowledged at"))
     assert driver.find_element(By.ID, "to-acknowledge").text == "All acknowledged"
@@ -488,5 +483,6 @@ def test_a_report_circulated_to_me_is_read_in_the_app_and_acknowledged(app, alex
     facts = wait(driver, 10).until(shown.presence_of_element_located((By.CSS_SELECTOR, ".report-fields"))).text
     assert "Name\nAmy Clarke" in facts and "Last seen (place)\nBrixton station" in facts
     assert "Risk grading\nHigh" in facts
+    looks_right(app, "app-circulated-report")
     wait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".thumb img").get_attribute("src")
                            .startswith("data:image/jpeg;base64,"))
