@@ -124,6 +124,39 @@ def test_five_wrong_pins_wipe_the_phone_and_sign_the_device_out(app, priya):
     assert device.revoked_at is not None
 
 
+def test_five_wrong_pins_without_signal_wipe_the_phone_at_once_and_sign_it_out_when_the_signal_is_back(
+        app, devtools, priya):
+    driver = enrolled(app, priya)
+    device = Device.objects.get(user=priya.user)
+    driver.refresh()
+    wait(driver, 15).until(screen_is("Muster is locked"))
+    signal(driver, on=False, devtools=devtools)
+
+    for left in ("4 tries", "3 tries", "2 tries", "1 try"):
+        enter_pin(driver, "135790")
+        wait(driver, 10).until(problem_says(f"Wrong PIN. {left} left"))
+    enter_pin(driver, "135790")
+    wait(driver, 15).until(screen_is("Enrol this phone"))
+    # Wiped on the phone at once; what is left is the device's id and wipe key, to sign it out with later.
+    assert [(record["store"], record["key"]) for record in indexeddb_records(driver)] == [("plain", "sign_out")]
+    device.refresh_from_db()
+    assert device.revoked_at is None
+
+    # Back online, the first try does not get through (the radio is up, the route not yet): it is tried again.
+    page = devtools.attach("page", "/app/")
+    devtools.send("Fetch.enable", {"patterns": [{"urlPattern": "*/api/v1/auth/devices/wipe/"}]}, session=page)
+    signal(driver, on=True, devtools=devtools)  # the browser's `online` event follows
+    first = devtools.event("Fetch.requestPaused")
+    devtools.send("Fetch.failRequest", {"requestId": first["requestId"], "errorReason": "InternetDisconnected"},
+                  session=page)
+    again = devtools.event("Fetch.requestPaused", seconds=15)
+    devtools.send("Fetch.continueRequest", {"requestId": again["requestId"]}, session=page)
+    devtools.send("Fetch.disable", session=page)
+    wait(driver, 15).until(lambda d: Device.objects.filter(pk=device.pk, revoked_at__isnull=False).exists())
+    wait(driver, 10).until(lambda d: indexeddb_records(d) == [])
+    network_errors_only(app)
+
+
 def test_indexeddb_holds_no_plaintext_of_the_token_or_of_an_answer_waiting_for_signal(app, devtools, priya, tsu,
                                                                                       dispatcher):
     callout = launch(tsu, dispatcher)

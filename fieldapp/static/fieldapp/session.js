@@ -18,6 +18,11 @@ const listeners = new Set();
 const unlockedHooks = [];
 let enrolment = null; // the token between enrolment and the PIN: in memory only, never stored unsealed
 let lastActive = Date.now();
+let signOutWaiting = false; // a sign-out by wipe key the server has not had yet (the phone had no signal)
+// As with the outbox: the `online` event can come a moment before requests get through, so a waiting sign-out is
+// tried then and twice more soon after, and every 30 seconds while the app is open.
+const AFTER_ONLINE_MS = [0, 3000, 10000];
+const RETRY_MS = 30000;
 
 function change(changes) {
   Object.assign(state, changes);
@@ -41,7 +46,8 @@ export async function start() {
     { capture: true, passive: true }));
   setInterval(lockIfIdle, 5000);
   document.addEventListener("visibilitychange", lockIfIdle);
-  addEventListener("online", sendPendingSignOut);
+  addEventListener("online", () => AFTER_ONLINE_MS.forEach((ms) => setTimeout(retrySignOut, ms)));
+  setInterval(retrySignOut, RETRY_MS);
 
   change({ config: { ...DEFAULTS, ...(await store.plain.get("config")) },
     wrongPins: (await store.plain.get("wrong_pins")) || 0 });
@@ -141,7 +147,8 @@ async function wipeAfterWrongPins() {
   await signOutWithWipeKey(device);
 }
 
-/* The device is signed out on the server with its wipe key now, or at the next chance (online event, next start):
+/* The device is signed out on the server with its wipe key now, or at the next chance (back online, every 30
+   seconds while the app is open, its next start):
    until then the key alone stays on the phone. */
 async function signOutWithWipeKey(device) {
   await store.destroy();
@@ -150,8 +157,14 @@ async function signOutWithWipeKey(device) {
   await sendPendingSignOut();
 }
 
+// Only while one waits: reading the store would make its database again after a wipe.
+function retrySignOut() {
+  if (signOutWaiting) sendPendingSignOut();
+}
+
 async function sendPendingSignOut() {
   const device = await store.plain.get("sign_out");
+  signOutWaiting = Boolean(device);
   if (!device) return;
   try {
     await api("auth/devices/wipe/", { method: "POST", auth: false,
@@ -161,6 +174,7 @@ async function sendPendingSignOut() {
     if (!(error instanceof ApiError && error.status === 404)) return; // throttled or failing: next time
   }
   // 204, or 404: the server no longer knows the device. Nothing else left (no new enrolment since): no database.
+  signOutWaiting = false;
   await store.plain.remove("sign_out");
   if (!(await store.plain.get("device"))) await store.destroy();
 }
