@@ -92,24 +92,36 @@ def push_service(settings):
 
 @dataclass
 class Browser:
-    """A browser subscribed to the push service: its own key pair and auth secret, and what Muster keeps of it."""
+    """A browser's side of a subscription at the push service: its endpoint, its key pair and auth secret, and what
+    Muster keeps of it once told."""
 
-    subscription: PushSubscription
+    endpoint: str
     key: ec.EllipticCurvePrivateKey
     auth: bytes
+    subscription: PushSubscription | None = None
 
     def read(self, body: bytes) -> dict:
         """The JSON payload, decrypted as only this browser can."""
         return json.loads(http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth))
 
+    def to_json(self) -> dict:
+        """What the browser's ``PushSubscription.toJSON()`` gives for it."""
+        public = self.key.public_key().public_bytes(serialization.Encoding.X962,
+                                                    serialization.PublicFormat.UncompressedPoint)
+        return {"endpoint": self.endpoint, "expirationTime": None,
+                "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)}}
+
+
+def browser_at(service: PushService, *, path: str = "device-1") -> Browser:
+    """A browser subscribed at the service, which Muster has not been told of yet."""
+    return Browser(service.endpoint.replace("device-1", path), ec.generate_private_key(ec.SECP256R1()),
+                   os.urandom(16))
+
 
 def subscribe_browser(person, service: PushService, *, path: str = "device-1") -> Browser:
     """``person``'s browser subscribed at the service; their push contact methods point at it."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    auth = os.urandom(16)
-    endpoint = service.endpoint.replace("device-1", path)
-    subscription = PushSubscription.objects.create(person=person, endpoint=endpoint, p256dh=b64url(public),
-                                                   auth=b64url(auth))
-    ContactMethod.objects.filter(person=person, kind="push").update(address=endpoint)
-    return Browser(subscription, key, auth)
+    browser = browser_at(service, path=path)
+    keys = browser.to_json()["keys"]
+    browser.subscription = PushSubscription.objects.create(person=person, endpoint=browser.endpoint, **keys)
+    ContactMethod.objects.filter(person=person, kind="push").update(address=browser.endpoint)
+    return browser

@@ -2,6 +2,7 @@
 between screens, the signal, what IndexedDB holds, the service worker's notifications, the phone's screen size and
 what a person with a screen reader or in the dark gets (axe-core)."""
 
+import json
 from contextlib import contextmanager
 
 from django.contrib.auth.models import Group
@@ -272,3 +273,49 @@ def looks_right(browser, screenshot: str = "", *, dark_screenshot: bool = False)
                     browser.screenshot(f"{screenshot}-phone-dark.png")
             finally:
                 dark(driver, False)
+
+
+# PushManager in the app's pages answering from a subscription the test holds (see push_stand_in). It keeps the
+# applicationServerKey the app subscribed with, as a real subscription does (options.applicationServerKey), and
+# leaves it in sessionStorage for the test to read.
+PUSH_STAND_IN = """
+(() => {
+  const given = %s;
+  let current = null;
+  const text = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)))
+    .replace(/[+]/g, "-").replace(/[/]/g, "_").replace(/=+$/, "");
+  PushManager.prototype.subscribe = async function (options) {
+    const key = options.applicationServerKey;
+    const applicationServerKey = key instanceof ArrayBuffer ? key : new Uint8Array(key).buffer;
+    sessionStorage.setItem("push-stand-in:key", text(applicationServerKey));
+    current = { endpoint: given.endpoint, expirationTime: null,
+                options: { userVisibleOnly: options.userVisibleOnly, applicationServerKey },
+                toJSON: () => given, unsubscribe: async () => { current = null; return true; } };
+    return current;
+  };
+  PushManager.prototype.getSubscription = async function () { return current; };
+})();
+"""
+
+
+@contextmanager
+def push_stand_in(driver, subscription: dict):
+    """The browser's own push service stood in for by a subscription at the push service double
+    (tests/push_double.py), whose keys the test holds.
+
+    Headless Chromium cannot subscribe for real: its push service (Google's) needs an account and the network, and
+    ``PushManager.subscribe`` never answers (the app says, after 20 seconds, that push could not be turned on).
+    Everything else is real: the app asks with Muster's VAPID key and sends the subscription to Muster, Muster's
+    Web Push channel encrypts and sends to the double, and the test hands what arrived to the service worker.
+    """
+    added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                   {"source": PUSH_STAND_IN % json.dumps(subscription)})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
+
+
+def subscribed_with(driver) -> str:
+    """The applicationServerKey the app subscribed with, base64url."""
+    return driver.execute_script("return sessionStorage.getItem('push-stand-in:key');")

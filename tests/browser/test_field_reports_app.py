@@ -398,13 +398,15 @@ def background_sync(devtools, base_url: str) -> None:
 
 def closed(driver, devtools, base_url: str) -> None:
     """The app closed: frozen, as a phone's system freezes an app it puts away, then its tab shut and a blank one
-    open. Closing a tab ends chromedriver's DevTools session, and with it its network emulation, a moment before the
-    page itself, time enough for the page to see signal come back and send: so the page is also kept offline through
-    our own connection, which lasts as long as the page does. The permissions given through the closed tab's
-    session went with it: given again."""
+    open. Closing a tab ends chromedriver's DevTools session a moment before the page itself, and with the session
+    goes its network emulation (for the page: every session's, as seen on Chromium 156), time enough for the page to
+    see signal come back and send. So our own connection, which lasts as long as the page does, also holds every
+    request the page makes to the API: held, never answered, gone with the page. The permissions given through the
+    closed tab's session went with it: given again."""
     page = devtools.attach("page", "/app/")
     devtools.send("Network.enable", session=page)
     devtools.send("Network.emulateNetworkConditions", OFFLINE, session=page)
+    devtools.send("Fetch.enable", {"patterns": [{"urlPattern": "*/api/*"}]}, session=page)
     driver.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "frozen"})
     app_tab = driver.current_window_handle
     driver.switch_to.new_window("tab")
