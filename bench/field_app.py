@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import gzip
 import json
+import math
 import os
 import random
 import signal
@@ -97,6 +98,10 @@ class PushService:
         self.endpoint = f"http://127.0.0.1:{self.server.server_port}/push/v2/device-1"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
     def since(self, count: int) -> list[tuple[float, bytes]]:
         with self.lock:
             return self.received[count:]
@@ -156,7 +161,7 @@ class People:
     officer: object
     authenticator: object
     operator: object
-    phone: object = None  # the officer's browser as the push service knows it (tests/push_double.Browser)
+    phone: object  # the officer's browser as the push service knows it (tests/push_double.Browser)
 
 
 def seed(push: PushService) -> People:
@@ -243,7 +248,7 @@ class Tools:
 
 # ---- first load ----------------------------------------------------------------------------------------
 
-# gzip -9 does nothing for these (WhiteNoise leaves them as they are): a phone downloads them raw.
+# Compressed already: WhiteNoise never gzips these, so a phone downloads them raw.
 ALREADY_COMPRESSED = (".png",)
 
 
@@ -356,6 +361,8 @@ def sizes_of(fetches: list[Fetch]) -> dict[str, Sizes]:
         with urlopen(url, timeout=10) as answer:
             body = answer.read()
         lengths = {fetch.length for fetch in fetches if fetch.url == url} - {None}
+        if {fetch.status for fetch in fetches if fetch.url == url} != {200}:
+            sys.exit(f"bench: {url} did not answer 200 to every request of the first load")
         if lengths and lengths != {len(body)}:
             sys.exit(f"bench: {url} is {len(body)} bytes now, Chromium received {lengths}")
         found[url] = Sizes(len(body), len(gzip.compress(body, compresslevel=9, mtime=0)),
@@ -584,7 +591,7 @@ def launch(rig: Rig, n: int) -> Pushed:
     """A callout launched to the officer, and the push Muster sent for it, decrypted as the phone would."""
     from callouts.services.callouts import callout_launch
 
-    before = len(rig.push.received)
+    before = rig.push.count()
     callout = callout_launch(unit=rig.people.unit, actor=rig.people.operator, message=MESSAGE.format(n=n),
                              incident_ref=f"CAD-BENCH-{n:04d}")
     found: list[tuple[float, dict]] = []
@@ -733,7 +740,7 @@ def measure(driver, base: str, people: People, push: PushService, runs: int, nei
 
 
 def ms_row(label: str, values: list[float]) -> str:
-    """Milliseconds, nearest-rank percentiles (with 8 runs, p95 is the maximum)."""
+    """Milliseconds, nearest-rank percentiles."""
     cells = " | ".join(f"{stack.percentile(values, p) * 1000:.0f}" for p in (50, 95))
     return f"| {label} | {len(values)} | {cells} | {max(values) * 1000:.0f} |"
 
@@ -881,7 +888,8 @@ def section(args, results: dict, share: float, busy: int, elapsed: float) -> str
         "openWindow would. The screens are watched by a MutationObserver in each page, the notification by a "
         "wrapper around the worker's `showNotification`; every time is read from the machine's clock. Nobody "
         "hesitates: each press follows the screen it needs at once, so these are the system's times, without a "
-        "person's.",
+        f"person's. Percentiles are nearest-rank: with {args.runs} runs, p95 is the "
+        f"{math.ceil(0.95 * args.runs)}th value of {args.runs}.",
         "",
         *load_part(results["fetches"], results["sizes"], results["base"]),
         *usable_part(results),
