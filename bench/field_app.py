@@ -455,7 +455,6 @@ LOADED = """(() => {
     loaded: performance.timeOrigin + navigation.domContentLoadedEventEnd };
 })()"""
 ACCEPT_BUTTON = "button[aria-label='Accept, there in 10 min']"
-LIVE_READY = """() => (document.getElementById("live-status")?.textContent || "").startsWith("Updated")"""
 
 
 def live_shows(recipient_id: int) -> str:
@@ -554,19 +553,18 @@ class Rig:
         return self.tools.evaluate(session, f"window.{name}")
 
     def open_live_page(self, callout, recipient_id: int) -> None:
-        """The operator's live page of the callout, loaded and updated once, watching for the officer's answer."""
+        """The operator's live page of the callout, loaded (not the login page), watching for the officer's
+        answer."""
         from django.urls import reverse
 
         path = reverse("admin:callouts_callout_live", args=[callout.pk])
         self.tools.send("Page.navigate", {"url": self.base + path}, session=self.operator)
-        stack.wait_until(lambda: self.tools.evaluate(self.operator, f"location.pathname === {json.dumps(path)} "
-                                                                   "&& document.readyState === 'complete'"),
-                         15, "the live page")
-        self.watch(self.operator, "__benchReady", LIVE_READY)
-        self.seen(self.operator, "__benchReady")
+        loaded = (f"location.pathname === {json.dumps(path)} && document.readyState === 'complete' "
+                  "&& !!document.getElementById('live-status')")
+        stack.wait_until(lambda: self.tools.evaluate(self.operator, loaded), 15, "the live page")
         self.watch(self.operator, "__benchLive", live_shows(recipient_id))
-        # Not a wait for anything: the push is then delivered at a random point of the page's 2-second poll, as
-        # in life, instead of always just after the update it has waited for.
+        # Not a wait for anything: the push is delivered at a random point of the page's poll cycle (2 s after
+        # its last update), as in life, rather than always at the same time after the page loaded.
         time.sleep(random.uniform(0, LIVE_POLL_SECONDS))
 
 
@@ -745,6 +743,14 @@ def ms_row(label: str, values: list[float]) -> str:
     return f"| {label} | {len(values)} | {cells} | {max(values) * 1000:.0f} |"
 
 
+def p95(values: list[float]) -> str:
+    return f"{stack.percentile(values, 95) * 1000:.0f}"
+
+
+def verdict(values: list[float]) -> str:
+    return "met" if stack.percentile(values, 95) <= USABLE_TARGET else "missed"
+
+
 def column(runs: list[dict[str, float]], key: str) -> list[float]:
     return [run[key] for run in runs]
 
@@ -814,13 +820,13 @@ def usable_part(results: dict) -> list[str]:
         ms_row("**app closed: PIN entered → callout screen usable**", column(closed, "unlocked")),
         ms_row("app closed: the two together (the time to type the PIN left out)", both),
         "",
-        f"Target ≤ {USABLE_TARGET:.0f} s after the tap: app open, **"
-        f"{'met' if max(tap) <= USABLE_TARGET else 'missed'}** (max {max(tap) * 1000:.0f} ms); app closed, the "
-        f"PIN screen within {max(column(closed, 'pin')) * 1000:.0f} ms and the callout "
-        f"{max(column(closed, 'unlocked')) * 1000:.0f} ms after the PIN (max of each), "
-        f"**{'met' if max(both) <= USABLE_TARGET else 'missed'}** for the two together (max "
-        f"{max(both) * 1000:.0f} ms) before the person's typing. The PIN's key is derived with PBKDF2-SHA-256 at "
-        "600,000 iterations (fieldapp/static/fieldapp/crypto.js): that work is in the second figure, by design.",
+        f"Target ≤ {USABLE_TARGET:.0f} s after the tap, judged on p95. App open: **{verdict(tap)}** "
+        f"(p95 {p95(tap)} ms). App closed, where the PIN stands between the tap and the callout: the PIN screen "
+        f"is usable {p95(column(closed, 'pin'))} ms after the tap (p95; the bench's opening of the window through "
+        f"DevTools is up to {max(column(closed, 'window')) * 1000:.0f} ms of it) and the callout "
+        f"{p95(column(closed, 'unlocked'))} ms after the PIN; the two together, the person's typing left out, "
+        f"**{verdict(both)}** (p95 {p95(both)} ms). The PIN's key is derived with PBKDF2-SHA-256 at 600,000 "
+        "iterations (fieldapp/static/fieldapp/crypto.js): that work is in *the lock screen gone*, by design.",
         "",
     ]
 
@@ -848,9 +854,10 @@ def accepted_part(results: dict) -> list[str]:
         ms_row("before all this: launch → the push at the push service (worker, pywebpush)",
                [run["handed"] for kind in KINDS for run in results[kind]]),
         "",
-        f"The live page polls every {LIVE_POLL_SECONDS} s (callouts/static/callouts/live.js), so *stored → live "
-        f"page* is mostly that wait, 0–{LIVE_POLL_SECONDS} s, plus the poll's own request; each push is delivered "
-        "at a random point of the page's cycle. *Stored* is the answer's `responded_at`, set by the web server.",
+        f"The live page asks for an update {LIVE_POLL_SECONDS} s after its last one came "
+        f"(callouts/static/callouts/live.js), so *stored → live page* is mostly that wait, 0–{LIVE_POLL_SECONDS} s "
+        "and the update's own request; each push is delivered at a random point of the page's cycle. *Stored* is "
+        "the answer's `responded_at`, set by the web server.",
         "",
     ]
 
