@@ -66,7 +66,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
     parser.add_argument("--output", default=str(stack.BASE_DIR / "docs" / "benchmarks.md"), help="'-' to write none")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
 
 
 # ---- the push service double, the web server, the settings ------------------------------------------------
