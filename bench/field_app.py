@@ -882,9 +882,10 @@ def accepted_part(results: dict) -> list[str]:
                [run["handed"] for kind in KINDS for run in results[kind]]),
         "",
         f"The live page asks for an update {LIVE_POLL_SECONDS} s after its last one came "
-        f"(callouts/static/callouts/live.js), so *stored → live page* is mostly that wait, 0–{LIVE_POLL_SECONDS} s "
-        "and the update's own request; each push is delivered at a random point of the page's cycle. *Stored* is "
-        "the answer's `responded_at`, set by the web server.",
+        f"(callouts/static/callouts/live.js), so *stored → live page* is mostly that wait: 0–{LIVE_POLL_SECONDS} s, "
+        "plus the update's request (two, when the answer is stored while one is on its way); each push is "
+        "delivered at a random point of the page's cycle. *Stored* is the answer's `responded_at`, set by the web "
+        "server.",
         "",
     ]
 
