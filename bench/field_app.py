@@ -665,7 +665,7 @@ def accept_in_the_open_app(rig: Rig, n: int) -> dict[str, float]:
         window.__benchAnswered = __benchWatch({ANSWER_SHOWN});
         return {{ usableAt, pressedAt }};
     }})"""
-    rig.watch(rig.app, "__benchUsable", callout_usable(pushed.callout.pk, pushed.payload["body"]), press_at_once)
+    rig.watch(rig.app, "__benchUsable", callout_usable(pushed.callout.pk, pushed.callout.message), press_at_once)
     worker = rig.worker()
     delivered = rig.deliver(pushed.payload)
     tap = rig.tools.evaluate(worker, PRESS % {"tag": pushed.tag, "then": TAP})
@@ -691,7 +691,7 @@ def tap_with_the_app_closed(rig: Rig, n: int) -> dict[str, float]:
     tapped, target, window = open_window(rig, rig.base + pushed.payload["url"])
     pin = rig.seen(window, "__benchPin") / 1000
     loaded = rig.tools.evaluate(window, LOADED)
-    entered = enter_pin(rig, window, callout_usable(pushed.callout.pk, pushed.payload["body"]))
+    entered = enter_pin(rig, window, callout_usable(pushed.callout.pk, pushed.callout.message))
     unlocked, usable = rig.seen(window, "__benchUnlocked") / 1000, rig.seen(window, "__benchUsable") / 1000
     rig.tools.send("Target.closeTarget", {"targetId": target})
     callout_cancel(callout=pushed.callout, actor=rig.people.operator, reason="Benchmark run over")
