@@ -13,9 +13,10 @@ const BADGE = SHELL.files.find((url) => url.endsWith("/badge-96.png"));
 const ANSWER_ACTIONS = [{ action: "accept", title: "Accept" }, { action: "decline", title: "Decline" }];
 
 self.addEventListener("install", (event) => {
-  // cache: "reload" skips the HTTP cache, so a new version never stores an old file under its name.
+  // cache: "no-cache" asks the server whether each file changed (the names do not change with a version): a new
+  // version never stores an old file under its name, and what the page has just loaded comes back as a bodiless 304.
   event.waitUntil(caches.open(CACHE)
-    .then((cache) => cache.addAll(SHELL.files.map((url) => new Request(url, { cache: "reload" }))))
+    .then((cache) => cache.addAll(SHELL.files.map((url) => new Request(url, { cache: "no-cache" }))))
     .then(() => self.skipWaiting()));
 });
 
