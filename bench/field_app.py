@@ -299,6 +299,9 @@ class FirstLoad:
         self.tools, self.page_target = tools, page_target
         self.kinds: dict[str, str] = {}
         self.fetches: dict[tuple[str, str], Fetch] = {}
+        # The status the server sent, from the ExtraInfo events: a revalidation the server answered 304 reaches the
+        # fetch (and responseReceived) as the cached 200.
+        self.sent: dict[tuple[str, str], int] = {}
 
     def run(self, url: str) -> list[Fetch]:
         self.tools.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": True})
@@ -317,6 +320,9 @@ class FirstLoad:
         for session in self.kinds:
             with contextlib.suppress(RuntimeError):
                 self.tools.send("Target.detachFromTarget", {"sessionId": session})
+        for key, fetch in self.fetches.items():
+            if self.sent.get(key) == 304:
+                fetch.status = 304
         return [fetch for fetch in self.fetches.values() if fetch.url]
 
     def settled(self, page: str) -> bool:
@@ -349,6 +355,9 @@ class FirstLoad:
         if kind not in (self.page_target, "worker"):
             return False  # another page of the browser (its new-tab page)
         key = (session, params.get("requestId", ""))
+        if method == "Network.responseReceivedExtraInfo":
+            self.sent[key] = params.get("statusCode", 0)
+            return False
         if method in ("Network.requestWillBeSent", "Network.responseReceived") and key not in self.fetches:
             # The worker's own script is fetched before it runs: only its response is seen.
             self.fetches[key] = Fetch("page" if kind == self.page_target else "worker", "")
