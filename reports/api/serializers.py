@@ -220,6 +220,18 @@ class VersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AreaSerializer(serializers.ModelSerializer):
+    """A sector or beat a report can be filed in, for the phone's area picker."""
+
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True,
+                                          help_text="The code of the sector a beat belongs to; null for a sector.")
+
+    class Meta:
+        model = Area
+        fields = ["code", "name", "kind", "parent"]
+        read_only_fields = fields
+
+
 class ReportTypeSerializer(serializers.ModelSerializer):
     """A type's current published version: the form the phone renders and files under."""
 

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from config.api import refused_unless
 from reports.api.serializers import (
     AmendSerializer,
+    AreaSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     ReportCreateSerializer,
@@ -109,6 +110,21 @@ class ReportTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Report types I can file",
                    description="The current published version of each active type: its schema (with titles and "
                    "help texts for the form), promoted fields and grading field. File under the slug.")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+class AreaViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    # Every area at once: a force has a few hundred at most, and the phone keeps the list to pick from offline.
+    queryset = Area.objects.select_related("parent").order_by("name")
+    serializer_class = AreaSerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(summary="Areas to file a report in",
+                   description="Every sector and beat, by name: what an officer picks when the phone's position "
+                   "is missing or wrong (a report's `area`, by code). Left empty, the area is found from the "
+                   "position.")
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

@@ -121,6 +121,7 @@ MATRIX = [
     Row("GET", "/api/v1/units/", "", expect(403, 200, 200, 200)),
     Row("GET", "/api/v1/units/{unit}/oncall/", "own", expect(403, 200, 200, 200)),
     Row("GET", "/api/v1/units/{unit}/oncall/", "other", expect(403, 404, 200, 200)),
+    Row("GET", "/api/v1/areas/", "", expect(200, 200, 200, 200)),
     Row("GET", "/api/v1/report-types/", "", expect(200, 200, 200, 200)),
     Row("GET", "/api/v1/reports/", "", expect(200, 200, 200, 200)),
     Row("POST", "/api/v1/reports/", "", expect(201, 201, 201, 201), FILE),

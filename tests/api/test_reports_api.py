@@ -75,6 +75,21 @@ def test_the_report_types_are_the_current_published_version_of_each_active_type(
     assert missing["schema"]["properties"]["age"]["title"] == "Age"
 
 
+def test_the_areas_to_pick_are_every_sector_and_beat_by_name_with_its_sector(phone, beats, django_assert_num_queries):  # noqa: F811
+    Area.objects.create(code="a9", name="Airport", kind=Area.Kind.BEAT, parent=beats["n"])
+
+    with django_assert_num_queries(2):  # the device with its user, then every area with its sector in one
+        response = phone.get("/api/v1/areas/")
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"code": "a9", "name": "Airport", "kind": "beat", "parent": "n"},
+        {"code": "n1", "name": "Beat n1", "kind": "beat", "parent": "n"},
+        {"code": "n2", "name": "Beat n2", "kind": "beat", "parent": "n"},
+        {"code": "n", "name": "Sector N", "kind": "sector", "parent": None},
+    ]
+
+
 # ---- filing ------------------------------------------------------------------------------------------------
 
 

@@ -256,6 +256,7 @@ def looks_right(browser, screenshot: str = "", *, dark_screenshot: bool = False)
     WCAG 2.2 AA problem (axe-core) in the light theme or the dark one. With a ``screenshot`` name, the screen saved
     at a desktop's size as NAME.png and at the phone's as NAME-phone.png (and NAME-phone-dark.png if asked)."""
     driver = browser.driver
+    driver.execute_script("scrollTo(0, 0);")
     if screenshot:
         browser.screenshot(f"{screenshot}.png")
     with phone_screen(driver):

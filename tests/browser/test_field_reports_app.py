@@ -135,8 +135,9 @@ def restarted(restartable_chromium, phone: Browser, route: str, title: str):
 def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is_filed_once_with_its_photo(
         phone, restartable_chromium, alex, brixton, tmp_path):
     driver = enrolled(phone, alex)
-    to(driver, "reports", "Field reports")  # the forms, fetched while there is signal
+    to(driver, "reports", "Field reports")  # the forms and the areas, fetched while there is signal
     wait(driver, 10).until(shown.element_to_be_clickable((By.XPATH, "//button[normalize-space()='Missing person']")))
+    wait(driver, 10).until(lambda d: "areas" in {record["key"] for record in indexeddb_records(d)})
     photo = camera_photo(driver, tmp_path)
 
     signal(driver, on=False)
@@ -166,6 +167,7 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
     assert driver.find_element(By.ID, "field-grading-3").is_selected()
     assert len(driver.find_elements(By.CSS_SELECTOR, ".thumb img")) == 1
     assert "(± 12 m)" in driver.find_element(By.ID, "position").text
+    wait(driver, 10).until(lambda d: area_choices(d) == [("brixton", "Brixton")])  # kept from when it had signal
 
     click(driver, driver.find_element(By.ID, "send-report"))
     wait(driver, 10).until(screen_is("Field reports"))
@@ -203,6 +205,12 @@ def test_a_missing_child_filed_without_signal_survives_the_browser_killed_and_is
 # ---- with the session's browser (its console is checked after each test) -------------------------------------
 
 
+def area_choices(driver) -> list[tuple[str, str]]:
+    """What the area field offers to pick: each area's code, with its name."""
+    return [(option.get_attribute("value"), option.get_attribute("textContent").strip())
+            for option in driver.find_elements(By.CSS_SELECTOR, "#area-choices option")]
+
+
 def sent(driver) -> str:
     """Send the form; the outbox opens. The report's id."""
     report_id = driver.execute_script("return location.hash.split('/')[2];")
@@ -229,6 +237,7 @@ def test_every_shipped_form_opens_fills_in_and_is_filed(app, alex, brixton, ship
 
 
 def test_what_the_server_refuses_is_shown_on_its_field(app, alex, brixton):
+    Area.objects.create(code="lambeth", name="Lambeth", kind=Area.Kind.SECTOR)
     driver = enrolled(app, alex)
     to(driver, "reports", "Field reports")
     wait(driver, 10).until(shown.element_to_be_clickable((By.XPATH, "//button[normalize-space()='Missing person']")))
@@ -264,7 +273,10 @@ def test_what_the_server_refuses_is_shown_on_its_field(app, alex, brixton):
     assert "atlantis" in driver.find_element(By.ID, "area-error").text
     assert not Report.objects.exists()
 
+    # Picked from the areas Muster knows instead (the phone's list offers each beat's code with its name).
+    wait(driver, 10).until(lambda d: area_choices(d) == [("brixton", "Brixton"), ("lambeth", "Lambeth")])
     empty(area)
+    area.send_keys("brixton")
     sent(driver)
     wait(driver, 10).until(card_says("Circulated at", report_id))
     server_refusals_only(app, 400)

@@ -24,6 +24,7 @@ import * as store from "./store.js";
 const REPORT = "report:";
 const PHOTO = "photo:";
 const TYPES = "report-types";
+const AREAS = "areas";
 const RETRY_MS = 30000;
 const KEEP_MS = 7 * 24 * 3600 * 1000; // a report on the system stays on the phone a week (to read and amend it)
 const SYNC_TAG = "muster-reports"; // serviceworker.js answers it
@@ -54,10 +55,24 @@ export async function reportTypes() {
   try {
     const types = await all("report-types/");
     await store.put(TYPES, types);
+    areas().catch(() => {}); // kept with the forms, for a form opened later without signal
     return { types, offline: false };
   } catch (error) {
     if (!(error instanceof Offline)) throw error;
     return { types: (await store.get(TYPES)) || [], offline: true };
+  }
+}
+
+/* The sectors and beats to pick from when the position is missing or wrong: fetched when there is signal, else as
+   last fetched (none yet: the officer types the code). */
+export async function areas() {
+  try {
+    const found = await api("areas/");
+    await store.put(AREAS, found);
+    return found;
+  } catch (error) {
+    if (!(error instanceof Offline)) throw error;
+    return (await store.get(AREAS)) || [];
   }
 }
 

@@ -16,6 +16,8 @@ export function position(location) {
 export function Where({ entry, area, setArea, errors }) {
   const [locating, setLocating] = useState(false);
   const [problem, setProblem] = useState("");
+  const [areas, setAreas] = useState([]);
+  useEffect(() => { reports.areas().then(setAreas, () => {}); }, []); // none to pick from: the code is typed
 
   async function take() {
     setLocating(true);
@@ -42,11 +44,14 @@ export function Where({ entry, area, setArea, errors }) {
     <button type="button" class="small" id="refresh-position" onClick=${take} disabled=${locating}>
       ${entry.location ? "Refresh position" : "Take position"}</button>
     <div class=${areaErrors.length ? "field invalid" : "field"}>
-      <label for="area">Area code (optional)</label>
-      <p class="help" id="area-help">Leave it empty and Muster finds the area from the position. Type a beat's code
-        (e.g. brixton) if the position is missing or wrong.</p>
+      <label for="area">Area (optional)</label>
+      <p class="help" id="area-help">Leave it empty and Muster finds the area from the position. If the position is
+        missing or wrong, pick the beat from the list or type its code (e.g. brixton).</p>
       ${areaErrors.length > 0 && html`<p class="field-error" id="area-error">${areaErrors.join(" ")}</p>`}
-      <input id="area" name="area" value=${area} autocapitalize="none" spellcheck="false" maxlength="40"
+      <datalist id="area-choices">${areas.map((choice) => html`
+        <option value=${choice.code}>${choice.name}</option>`)}</datalist>
+      <input id="area" name="area" list="area-choices" value=${area} autocapitalize="none" spellcheck="false"
+        maxlength="40"
         aria-describedby=${areaErrors.length ? "area-help area-error" : "area-help"}
         aria-invalid=${areaErrors.length ? "true" : undefined}
         onInput=${(event) => setArea(event.target.value.trim())} />
@@ -100,7 +105,7 @@ export function Photos({ entry, canAdd }) {
 
 /* ---- what is wrong ------------------------------------------------------------------------------------------ */
 
-const OTHER_FIELDS = { "@area": "Area code", "@location": "Position", "@captured_at": "Time taken",
+const OTHER_FIELDS = { "@area": "Area", "@location": "Position", "@captured_at": "Time taken",
   "@report_type": "Form", "@reason": "Reason", "@": "" };
 
 /* Everything wrong, at the top of the form: each line moves the focus to its field (not a link: the address's
