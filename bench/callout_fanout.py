@@ -52,10 +52,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=20, help="callouts launched to each list of up to 200 people")
     parser.add_argument("--large-runs", type=int, default=6, help="callouts launched to each larger list")
     parser.add_argument("--idle-escalations", type=int, default=20, help="escalations timed with nothing else on")
+    add_stack_options(parser)
+    return parser.parse_args()
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark on this stack takes: its worker, where it writes, whether its database stays."""
     parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
     parser.add_argument("--output", default=str(BASE_DIR / "docs" / "benchmarks.md"), help="'-' to write none")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
-    return parser.parse_args()
 
 
 # ---- the scratch database, and Django on it ------------------------------------------------------------

@@ -32,8 +32,8 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.request import urlopen
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +42,11 @@ import callout_fanout as stack  # noqa: E402  (the scratch database, the worker 
 from report_submit import free_port  # noqa: E402
 from sections import replace_section  # noqa: E402
 
+from tests.browser.chromium import CHROMEDRIVER, CHROMIUM, start_chromium  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.push_double import PushService
+
 STARTED = time.monotonic()
 SECTION = "## Field app"
 TARGET_KB = 150
@@ -49,11 +54,6 @@ USABLE_TARGET = 1.0
 LIVE_POLL_SECONDS = 2  # callouts/static/callouts/live.js
 PIN = "246810"
 PASSWORD = "bench-password-2026"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-# As tests/browser/conftest.py starts it: no first-run, sync, component or background traffic, a fresh profile.
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1400,1000", "--lang=en-GB")
 
 
 def say(text: str) -> None:
@@ -63,9 +63,7 @@ def say(text: str) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=8, help="pushes timed in each of the three ways")
-    parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
-    parser.add_argument("--output", default=str(stack.BASE_DIR / "docs" / "benchmarks.md"), help="'-' to write none")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    stack.add_stack_options(parser)
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -75,43 +73,19 @@ def parse_args() -> argparse.Namespace:
 # ---- the push service double, the web server, the settings ------------------------------------------------
 
 
-class PushService:
-    """A Web Push service on loopback that keeps each push Muster sends, with when it arrived
-    (a copy of tests/push_double.py's, which keeps no times)."""
+def start_push_service() -> PushService:
+    """tests/push_double.py's Web Push service on loopback, answering 201 to every push Muster sends, on a thread
+    of its own (imported once Django is set up: it reads Muster's models)."""
+    from tests.push_double import PushService
 
-    def __init__(self):
-        self.received: list[tuple[float, bytes]] = []
-        self.lock = threading.Lock()
-        service = self
+    service = PushService()
+    threading.Thread(target=service.server.serve_forever, args=(0.05,), daemon=True).start()
+    return service
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's handler API)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with service.lock:
-                    service.received.append((time.time(), body))
-                self.send_response(201)
-                self.send_header("Location", f"{self.path}/messages/m-{len(service.received)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}/push/v2/device-1"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.received)
-
-    def since(self, count: int) -> list[tuple[float, bytes]]:
-        with self.lock:
-            return self.received[count:]
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def pushes_since(service: PushService, count: int) -> list[tuple[float, bytes]]:
+    """Each push from the count-th on: when it arrived, and its body."""
+    return [(at, body) for at, (_, body) in zip(service.arrived[count:], service.received[count:], strict=False)]
 
 
 def configure(port: int) -> None:
@@ -208,21 +182,6 @@ def seed(push: PushService) -> People:
 
 
 # ---- Chromium ------------------------------------------------------------------------------------------
-
-
-def start_chromium(profile: str):
-    """Debian's Chromium on the profile folder ``profile``, driven by chromedriver (as the browser tests do)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    service = Service(CHROMEDRIVER, env={**os.environ, "LANGUAGE": "en_GB", "LANG": "en_GB.UTF-8"})
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(30)
-    return driver
 
 
 class Tools:
@@ -623,13 +582,13 @@ def launch(rig: Rig, n: int) -> Pushed:
     """A callout launched to the officer, and the push Muster sent for it, decrypted as the phone would."""
     from callouts.services.callouts import callout_launch
 
-    before = rig.push.count()
+    before = len(rig.push.arrived)
     callout = callout_launch(unit=rig.people.unit, actor=rig.people.operator, message=MESSAGE.format(n=n),
                              incident_ref=f"CAD-BENCH-{n:04d}")
     found: list[tuple[float, dict]] = []
 
     def arrived() -> bool:
-        found[:] = [(at, payload) for at, body in rig.push.since(before)
+        found[:] = [(at, payload) for at, body in pushes_since(rig.push, before)
                     if (payload := rig.people.phone.read(body)).get("callout") == callout.pk
                     and payload.get("kind") == "callout"]
         return bool(found)
@@ -974,7 +933,8 @@ def run_all(args, var_dir: str, people: People, push: PushService, port: int) ->
         if driver is not None:
             driver.quit()
         processes.stop()
-        push.stop()
+        push.server.shutdown()
+        push.server.server_close()
     return results, neighbours
 
 
@@ -992,7 +952,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="muster-bench-") as var_dir:
         stack.setup_django(url, var_dir)
         forget_throttles()
-        push = PushService()
+        push = start_push_service()
         people = seed(push)
         say("scratch database made")
         results, neighbours = run_all(args, var_dir, people, push, port)

@@ -41,9 +41,7 @@ PATROLS_PER_BEAT = 10
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30, help="reports submitted, one at a time")
-    parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes")
-    parser.add_argument("--output", default=str(stack.BASE_DIR / "docs" / "benchmarks.md"), help="'-' to write none")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    stack.add_stack_options(parser)
     return parser.parse_args()
 
 

@@ -18,6 +18,7 @@ import base64
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -38,6 +39,7 @@ class PushService:
         self.location = ""  # where a redirect points
         self.answer = b""  # the body of the answer
         self.received: list[tuple[dict, bytes]] = []
+        self.arrived: list[float] = []  # when each was received (time.time()), for bench/field_app.py
         self.paths: list[str] = []
         service = self
 
@@ -45,6 +47,7 @@ class PushService:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 service.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                service.arrived.append(time.time())
                 service.paths.append(self.path)
                 self.send_response(service.status)
                 self.send_header("Location", service.location or f"{self.path}/messages/m-{len(service.received)}")

@@ -8,6 +8,14 @@ let onSignedOut = () => {};
 
 export class Offline extends Error {}
 
+// The `online` event can come a moment before requests get through (the radio is up, the route is not yet), so
+// work waiting for signal is tried at once and twice more soon after, rather than only on its own timer.
+const AFTER_ONLINE_MS = [0, 3000, 10000];
+
+export function whenBackOnline(retry) {
+  addEventListener("online", () => AFTER_ONLINE_MS.forEach((ms) => setTimeout(retry, ms)));
+}
+
 export class ApiError extends Error {
   constructor(status, error) {
     super(error.message || `The server answered ${status}.`);

@@ -3,7 +3,7 @@
    30 seconds while it is open. Sending the same answer twice is harmless on the server, so a send whose reply was
    lost is simply sent again. (Background Sync cannot help here: the service worker never holds the PIN's key.) */
 
-import { ApiError, Offline, api } from "./api.js";
+import { ApiError, Offline, api, whenBackOnline } from "./api.js";
 import * as store from "./store.js";
 
 const PREFIX = "outbox:answer:";
@@ -79,11 +79,7 @@ async function send(name, item) {
   }
 }
 
-// The `online` event can come a moment before requests get through (the radio is up, the route is not yet), so
-// the outbox tries at once and twice more soon after, rather than waiting for the timer.
-const AFTER_ONLINE_MS = [0, 3000, 10000];
-
 export function start() {
-  addEventListener("online", () => AFTER_ONLINE_MS.forEach((ms) => setTimeout(flush, ms)));
+  whenBackOnline(flush);
   setInterval(flush, RETRY_MS);
 }

@@ -1,7 +1,7 @@
 /* Who is using the app, and whether it is locked: enrolment, the PIN, the idle lock, the wipe after too many
    wrong PINs, and signing out. Screens read `state` through useSession() (ui.js) and call these functions. */
 
-import { Offline, ApiError, api, useToken, whenSignedOut } from "./api.js";
+import { Offline, ApiError, api, useToken, whenBackOnline, whenSignedOut } from "./api.js";
 import * as store from "./store.js";
 
 // What the server's app-config said last (public facts), and what holds before it has ever answered.
@@ -19,10 +19,7 @@ const unlockedHooks = [];
 let enrolment = null; // the token between enrolment and the PIN: in memory only, never stored unsealed
 let lastActive = Date.now();
 let signOutWaiting = false; // a sign-out by wipe key the server has not had yet (the phone had no signal)
-// As with the outbox: the `online` event can come a moment before requests get through, so a waiting sign-out is
-// tried then and twice more soon after, and every 30 seconds while the app is open.
-const AFTER_ONLINE_MS = [0, 3000, 10000];
-const RETRY_MS = 30000;
+const RETRY_MS = 30000; // a waiting sign-out is also tried this often while the app is open
 
 function change(changes) {
   Object.assign(state, changes);
@@ -46,7 +43,7 @@ export async function start() {
     { capture: true, passive: true }));
   setInterval(lockIfIdle, 5000);
   document.addEventListener("visibilitychange", lockIfIdle);
-  addEventListener("online", () => AFTER_ONLINE_MS.forEach((ms) => setTimeout(retrySignOut, ms)));
+  whenBackOnline(retrySignOut);
   setInterval(retrySignOut, RETRY_MS);
 
   change({ config: { ...DEFAULTS, ...(await store.plain.get("config")) },
