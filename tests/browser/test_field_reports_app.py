@@ -489,6 +489,7 @@ def test_a_report_circulated_to_me_is_read_in_the_app_and_acknowledged(app, alex
     facts = wait(driver, 10).until(shown.presence_of_element_located((By.CSS_SELECTOR, ".report-fields"))).text
     assert "Name\nAmy Clarke" in facts and "Last seen (place)\nBrixton station" in facts
     assert "Risk grading\nHigh" in facts
+    assert "Last seen (time)\n3 Jun 2026, " in facts  # as the app writes times (en-GB), whatever the browser's
     looks_right(app, "app-circulated-report")
     wait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".thumb img").get_attribute("src")
                            .startswith("data:image/jpeg;base64,"))

@@ -20,6 +20,7 @@ import { initial } from "./schema_form.js";
 import { Schema } from "./schema.js";
 import * as session from "./session.js";
 import * as store from "./store.js";
+import { time } from "./ui.js";
 
 const REPORT = "report:";
 const PHOTO = "photo:";
@@ -472,10 +473,6 @@ export function startOutbox() {
 
 /* ---- what to say about a report ----------------------------------------------------------------------------- */
 
-function clock(iso) {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-}
-
 /* {key, text}: the report's state in a few words, as the outbox and the report's screen show it. */
 export function status(entry) {
   const waitingPhotos = entry.photos.filter((photo) => !photo.sent && !photo.refused).length;
@@ -493,9 +490,9 @@ export function status(entry) {
     return { key: "amending", text };
   }
   if (entry.server.circulated_at) {
-    return { key: "circulated", text: `Circulated at ${clock(entry.server.circulated_at)}${photos}` };
+    return { key: "circulated", text: `Circulated at ${time(entry.server.circulated_at)}${photos}` };
   }
-  return { key: "on-system", text: `On the system since ${clock(entry.server.received_at)}${photos}` };
+  return { key: "on-system", text: `On the system since ${time(entry.server.received_at)}${photos}` };
 }
 
 /* The summary line of a report: its type's summary fields, as the server makes it. */

@@ -8,6 +8,7 @@
 
 import { html, useEffect, useState } from "./html.js";
 import { equal, typeOf } from "./schema.js";
+import { dateAndTime } from "./ui.js";
 
 const MAX_RADIOS = 5; // more choices than this become a list (a select), which takes less of a small screen
 const LONG_TEXT = 300; // text allowed to be longer than this gets a box of several lines
@@ -497,7 +498,7 @@ function shownValue(schema, field, value) {
     item)).join(", ");
   if (typeof value === "boolean") return value ? "Yes" : "No";
   if (field.format === "date-time" && typeof value === "string" && localInput(value)) {
-    return new Date(value).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    return dateAndTime(value);
   }
   if (value === null || value === undefined) return "";
   return typeof value === "object" ? JSON.stringify(value) : String(value);

@@ -75,3 +75,7 @@ export function when(iso) {
   return new Date(iso).toLocaleString(LANGUAGE,
     { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
+
+export function dateAndTime(iso) {
+  return new Date(iso).toLocaleString(LANGUAGE, { dateStyle: "medium", timeStyle: "short" });
+}
